@@ -1,0 +1,32 @@
+# Everything a developer or CI runs. See README.md.
+GO      ?= go
+export PATH := /usr/local/go/bin:$(PATH)
+BINS    := dvr-nbctl
+PKGS    := ./...
+
+.PHONY: all build generate verify-generated lint test bench demo demo-down clean
+
+all: build
+
+build:
+	@mkdir -p bin
+	@for b in $(BINS); do $(GO) build -o bin/$$b ./cmd/$$b || exit 1; done
+
+generate:
+	cd schema && $(GO) generate ./...
+
+verify-generated: generate
+	@git diff --exit-code -- internal/nbdb internal/sbdb || \
+	  (echo "generated models differ from the committed ones: run 'make generate' and commit" >&2; exit 1)
+	@test -z "$$(git status --porcelain -- internal/nbdb internal/sbdb)" || \
+	  (echo "untracked generated files: run 'make generate' and commit" >&2; git status --porcelain -- internal/nbdb internal/sbdb; exit 1)
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+test: build lint verify-generated
+	$(GO) test -count=1 -timeout 15m $(PKGS)
+
+clean:
+	rm -rf bin
