@@ -1,0 +1,334 @@
+package ovsdbrpc
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+)
+
+// Conn is one JSON-RPC session to an ovsdb-server.
+type Conn struct {
+	Endpoint string
+
+	nc      net.Conn
+	wmu     sync.Mutex
+	enc     *json.Encoder
+	mu      sync.Mutex
+	nextID  uint64
+	pending map[uint64]chan response
+	closed  chan struct{}
+	err     error
+	notify  func(method string, params json.RawMessage)
+}
+
+type request struct {
+	Method string `json:"method"`
+	Params any    `json:"params"`
+	ID     any    `json:"id"`
+}
+
+type message struct {
+	Method string          `json:"method,omitempty"`
+	Params json.RawMessage `json:"params,omitempty"`
+	ID     json.RawMessage `json:"id,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  json.RawMessage `json:"error,omitempty"`
+}
+
+type response struct {
+	result json.RawMessage
+	err    error
+}
+
+// Dial opens a session to one endpoint (unix:PATH, tcp:IP:PORT,
+// ssl:IP:PORT). notify, if set, receives the server's notifications
+// (monitor updates, lock notifications) on the reader goroutine.
+func Dial(ctx context.Context, endpoint string, tc *tls.Config, notify func(string, json.RawMessage)) (*Conn, error) {
+	kind, addr, _ := strings.Cut(endpoint, ":")
+	var d net.Dialer
+	var nc net.Conn
+	var err error
+	switch kind {
+	case "unix":
+		nc, err = d.DialContext(ctx, "unix", addr)
+	case "tcp":
+		nc, err = d.DialContext(ctx, "tcp", addr)
+	case "ssl":
+		if tc == nil {
+			return nil, fmt.Errorf("%s: ssl endpoint without SSL configuration", endpoint)
+		}
+		td := tls.Dialer{NetDialer: &d, Config: tc}
+		nc, err = td.DialContext(ctx, "tcp", addr)
+	default:
+		return nil, fmt.Errorf("%s: invalid endpoint", endpoint)
+	}
+	if err != nil {
+		return nil, err
+	}
+	c := &Conn{Endpoint: endpoint, nc: nc, enc: json.NewEncoder(nc), pending: map[uint64]chan response{},
+		closed: make(chan struct{}), notify: notify}
+	go c.readLoop()
+	return c, nil
+}
+
+// Close ends the session (and releases any lock it held).
+func (c *Conn) Close() error {
+	return c.nc.Close()
+}
+
+// Done is closed when the session ends.
+func (c *Conn) Done() <-chan struct{} { return c.closed }
+
+// Err is why the session ended.
+func (c *Conn) Err() error {
+	select {
+	case <-c.closed:
+		return c.err
+	default:
+		return nil
+	}
+}
+
+func (c *Conn) readLoop() {
+	dec := json.NewDecoder(bufio.NewReaderSize(c.nc, 1<<16))
+	var err error
+	for {
+		var m message
+		if err = dec.Decode(&m); err != nil {
+			break
+		}
+		switch {
+		case m.Method == "echo" && len(m.ID) > 0 && string(m.ID) != "null":
+			c.send(map[string]any{"result": m.Params, "error": nil, "id": m.ID})
+		case m.Method != "":
+			if c.notify != nil {
+				c.notify(m.Method, m.Params)
+			}
+		default:
+			var id uint64
+			if json.Unmarshal(m.ID, &id) != nil {
+				continue
+			}
+			c.mu.Lock()
+			ch := c.pending[id]
+			delete(c.pending, id)
+			c.mu.Unlock()
+			if ch == nil {
+				continue
+			}
+			r := response{result: m.Result}
+			if len(m.Error) > 0 && string(m.Error) != "null" {
+				r.err = fmt.Errorf("%s", rpcError(m.Error))
+			}
+			ch <- r
+		}
+	}
+	c.mu.Lock()
+	c.err = fmt.Errorf("%s: connection closed: %w", c.Endpoint, err)
+	for id, ch := range c.pending {
+		ch <- response{err: c.err}
+		delete(c.pending, id)
+	}
+	c.mu.Unlock()
+	close(c.closed)
+}
+
+func rpcError(raw json.RawMessage) string {
+	var e struct {
+		Error   string `json:"error"`
+		Details string `json:"details"`
+	}
+	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+		if e.Details != "" {
+			return e.Error + ": " + e.Details
+		}
+		return e.Error
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	return string(raw)
+}
+
+func (c *Conn) send(v any) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
+	return c.enc.Encode(v)
+}
+
+// Call sends a request and decodes its result into out (if not nil).
+func (c *Conn) Call(ctx context.Context, method string, params any, out any) error {
+	ch := make(chan response, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	c.nextID++
+	id := c.nextID
+	c.pending[id] = ch
+	c.mu.Unlock()
+	if err := c.send(request{Method: method, Params: params, ID: id}); err != nil {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return fmt.Errorf("%s: %w", c.Endpoint, err)
+	}
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			return r.err
+		}
+		if out != nil {
+			return json.Unmarshal(r.result, out)
+		}
+		return nil
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return ctx.Err()
+	}
+}
+
+// Echo checks the session is alive within timeout.
+func (c *Conn) Echo(ctx context.Context, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var out []any
+	return c.Call(ctx, "echo", []any{"ping"}, &out)
+}
+
+// Transact sends ops to database db as they are: an empty "where" or an
+// empty "rows" is sent as [] (libovsdb would drop them).
+func (c *Conn) Transact(ctx context.Context, db string, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	params := make([]any, 0, len(ops)+1)
+	params = append(params, db)
+	for _, op := range ops {
+		raw, err := encodeOp(op)
+		if err != nil {
+			return nil, err
+		}
+		params = append(params, raw)
+	}
+	var res []ovsdb.OperationResult
+	if err := c.Call(ctx, "transact", params, &res); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func encodeOp(op ovsdb.Operation) (json.RawMessage, error) {
+	b, err := json.Marshal(op)
+	if err != nil {
+		return nil, err
+	}
+	needsWhere := op.Op == ovsdb.OperationUpdate || op.Op == ovsdb.OperationMutate ||
+		op.Op == ovsdb.OperationDelete || op.Op == ovsdb.OperationWait || op.Op == ovsdb.OperationSelect
+	needsRows := op.Op == ovsdb.OperationWait
+	if (!needsWhere || len(op.Where) > 0) && (!needsRows || len(op.Rows) > 0) {
+		return b, nil
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, err
+	}
+	if needsWhere && len(op.Where) == 0 {
+		m["where"] = json.RawMessage("[]")
+	}
+	if needsRows && len(op.Rows) == 0 {
+		m["rows"] = json.RawMessage("[]")
+	}
+	return json.Marshal(m)
+}
+
+// GetSchema fetches a database's schema.
+func (c *Conn) GetSchema(ctx context.Context, db string) (*ovsdb.DatabaseSchema, error) {
+	var s ovsdb.DatabaseSchema
+	if err := c.Call(ctx, "get_schema", []any{db}, &s); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// ErrNotLeader is returned by DialLeader for a member that is not the leader.
+var ErrNotLeader = errors.New("not the cluster leader")
+
+// serverInfo is what _Server says about a database on this server.
+type serverInfo struct {
+	Model     string `json:"model"`
+	Leader    bool   `json:"leader"`
+	Connected bool   `json:"connected"`
+}
+
+// IsLeader reports whether this server may take writes for db: a
+// standalone database always; a clustered one when it is the connected
+// leader. Servers without _Server count as standalone.
+func (c *Conn) IsLeader(ctx context.Context, db string) (bool, error) {
+	res, err := c.Transact(ctx, "_Server", ovsdb.Operation{
+		Op: ovsdb.OperationSelect, Table: "Database",
+		Where:   []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, db)},
+		Columns: []string{"model", "leader", "connected"},
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "unknown database") {
+			return true, nil
+		}
+		return false, err
+	}
+	if len(res) != 1 || res[0].Error != "" {
+		return false, fmt.Errorf("_Server query failed: %v", res)
+	}
+	if len(res[0].Rows) == 0 {
+		return false, fmt.Errorf("%s: server does not serve database %s", c.Endpoint, db)
+	}
+	r := res[0].Rows[0]
+	if m, _ := r["model"].(string); m != "clustered" {
+		return m != "relay", nil
+	}
+	leader, _ := r["leader"].(bool)
+	connected, _ := r["connected"].(bool)
+	return leader && connected, nil
+}
+
+// DialLeader tries each endpoint of a comma list in order and returns a
+// session to the first that may take writes for db.
+func DialLeader(ctx context.Context, endpoints []string, db string, tc *tls.Config, notify func(string, json.RawMessage)) (*Conn, error) {
+	var errs []string
+	for _, ep := range endpoints {
+		c, err := Dial(ctx, ep, tc, notify)
+		if err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", ep, unwrapOp(err)))
+			continue
+		}
+		ok, err := c.IsLeader(ctx, db)
+		if err == nil && ok {
+			return c, nil
+		}
+		c.Close()
+		if err == nil {
+			err = ErrNotLeader
+		}
+		errs = append(errs, fmt.Sprintf("%s: %v", ep, err))
+	}
+	return nil, errors.New(strings.Join(errs, "; "))
+}
+
+func unwrapOp(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}

@@ -1,0 +1,157 @@
+package nbctl
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+)
+
+// errRetry means a wait failed: something this run read has changed, so the
+// whole chain must run again on fresh reads.
+var errRetry = errors.New("database changed while the command ran")
+
+// insertOrder puts referenced (non-root) rows before the rows naming them.
+var insertOrder = map[string]int{
+	nbdb.LogicalSwitchPortTable: 0, nbdb.LogicalRouterPortTable: 0,
+	nbdb.LogicalSwitchTable: 1, nbdb.LogicalRouterTable: 1, nbdb.NBGlobalTable: 2,
+}
+
+// writes builds the write operations staged in t (without the waits).
+func (t *txn) writes() ([]ovsdb.Operation, error) {
+	var ops []ovsdb.Operation
+	created := make([]*row, 0, len(t.created))
+	for _, r := range t.created {
+		if !r.deleted {
+			created = append(created, r)
+		}
+	}
+	sort.SliceStable(created, func(i, j int) bool { return insertOrder[created[i].table] < insertOrder[created[j].table] })
+	for _, r := range created {
+		rw, err := t.rowOf(r, nil)
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: r.table, Row: rw, UUIDName: r.uuid})
+	}
+	existing := make([]*row, 0, len(t.rows))
+	for _, r := range t.rows {
+		if !r.created {
+			existing = append(existing, r)
+		}
+	}
+	sort.Slice(existing, func(i, j int) bool { return existing[i].uuid < existing[j].uuid })
+	for _, r := range existing {
+		if r.deleted {
+			if r.table == nbdb.LogicalSwitchTable || r.table == nbdb.LogicalRouterTable {
+				ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: r.table, Where: []ovsdb.Condition{uuidCond(r.uuid)}})
+			}
+			continue
+		}
+		if len(r.dirty) > 0 {
+			cols := make([]string, 0, len(r.dirty))
+			for c := range r.dirty {
+				cols = append(cols, c)
+			}
+			sort.Strings(cols)
+			rw, err := t.rowOf(r, cols)
+			if err != nil {
+				return nil, err
+			}
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: r.table, Row: rw, Where: []ovsdb.Condition{uuidCond(r.uuid)}})
+		}
+		for _, kind := range []struct {
+			m   map[string][]string
+			mut ovsdb.Mutator
+		}{{r.del, ovsdb.MutateOperationDelete}, {r.add, ovsdb.MutateOperationInsert}} {
+			cols := make([]string, 0, len(kind.m))
+			for c, us := range kind.m {
+				if len(us) > 0 {
+					cols = append(cols, c)
+				}
+			}
+			sort.Strings(cols)
+			for _, c := range cols {
+				ops = append(ops, ovsdb.Operation{
+					Op: ovsdb.OperationMutate, Table: r.table, Where: []ovsdb.Condition{uuidCond(r.uuid)},
+					Mutations: []ovsdb.Mutation{*ovsdb.NewMutation(c, kind.mut, uuidSet(kind.m[c]))},
+				})
+			}
+		}
+	}
+	return ops, nil
+}
+
+// rowOf renders r's columns (all non-default ones when cols is nil).
+func (t *txn) rowOf(r *row, cols []string) (ovsdb.Row, error) {
+	info, err := t.dbm.NewModelInfo(r.m)
+	if err != nil {
+		return nil, err
+	}
+	if cols == nil {
+		return t.dbm.Mapper.NewRow(info)
+	}
+	ts := t.dbm.Schema.Table(r.table)
+	out := ovsdb.Row{}
+	for _, c := range cols {
+		v, err := info.FieldByColumn(c)
+		if err != nil {
+			return nil, err
+		}
+		ov, err := ovsdb.NativeToOvs(ts.Column(c), v)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", r.table, c, err)
+		}
+		out[c] = ov
+	}
+	return out, nil
+}
+
+func uuidSet(us []string) ovsdb.OvsSet {
+	s := ovsdb.OvsSet{GoSet: make([]interface{}, len(us))}
+	for i, u := range us {
+		s.GoSet[i] = ovsdb.UUID{GoUUID: u}
+	}
+	return s
+}
+
+// opError is the first error in a transact reply, with its operation index
+// (-1 for a commit-level error).
+type opError struct {
+	index   int
+	err     string
+	details string
+}
+
+func (e *opError) Error() string {
+	if e.details == "" {
+		return e.err
+	}
+	return e.err + ": " + e.details
+}
+
+func firstError(res []ovsdb.OperationResult, n int) *opError {
+	for i, r := range res {
+		if r.Error != "" {
+			idx := i
+			if i >= n {
+				idx = -1
+			}
+			return &opError{index: idx, err: r.Error, details: r.Details}
+		}
+	}
+	if len(res) < n {
+		return &opError{index: -1, err: "short reply", details: fmt.Sprintf("%d results for %d operations", len(res), n)}
+	}
+	return nil
+}
+
+// isIndexViolation reports a unique-index constraint violation on table.
+func (e *opError) isIndexViolation(table string) bool {
+	return e.err == "constraint violation" && strings.Contains(e.details, `"`+table+`"`) &&
+		strings.Contains(e.details, "for index on column")
+}

@@ -1,0 +1,22 @@
+// Package nbctl implements dvr-nbctl: ovn-nbctl's commands (names, argument
+// order, --may-exist/--if-exists, chaining with "--") over the project's
+// OVN_Northbound database, with strict validation.
+//
+// A run never downloads the NB. Each command reads only the rows it needs
+// with conditional selects through a txn (the IDL-like view of this run),
+// stages its changes there, and the whole chain commits as one OVSDB
+// transaction that begins with "wait" operations asserting that everything
+// the commands read and validated still holds (the name is still free, the
+// switch's ports are unchanged...). When another client changed any of it
+// meanwhile, a wait fails and the chain is re-run from scratch, as the OVSDB
+// IDL's verify does.
+//
+//	args ──split──▶ []invocation ──run each on txn──▶ staged rows
+//	                                                 │
+//	          waits (verified reads) + writes ◀──────┘ ──▶ one transact
+//
+// Parsing and validation of values (addresses, networks, names) are pure
+// functions in addr.go and args.go; commands are in switch.go, port.go,
+// router.go and show.go; txn.go holds the view and commit.go builds the
+// transaction.
+package nbctl

@@ -1,0 +1,272 @@
+package nbctl
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"time"
+
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+)
+
+// Options are dvr-nbctl's global options.
+type Options struct {
+	DB          string
+	PrivateKey  string
+	Certificate string
+	CACert      string
+	Timeout     time.Duration // 0: no limit (a connection attempt still gives up)
+	Wait        string        // none, sb or hv
+	Format      string        // table or json
+	Stdout      io.Writer
+}
+
+// connectTimeout bounds connecting when no --timeout is given, so that an
+// unreachable database is an error, never a hang.
+const connectTimeout = 10 * time.Second
+
+// maxAttempts bounds re-runs after failed waits (other clients' changes).
+const maxAttempts = 200
+
+// Run executes a command chain (the arguments after the global options).
+func Run(ctx context.Context, o Options, chain []string) error {
+	switch o.Wait {
+	case "", "none", "sb", "hv":
+	default:
+		return fmt.Errorf("argument to --wait must be \"none\", \"sb\", or \"hv\" (got %q)", o.Wait)
+	}
+	switch o.Format {
+	case "", "table", "json":
+	default:
+		return fmt.Errorf("unknown output format %q (use table or json)", o.Format)
+	}
+	if o.Wait == "" {
+		o.Wait = "none"
+	}
+	invs, err := parseChain(chain)
+	if err != nil {
+		return err
+	}
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
+	w := newWatcher()
+	c, dbm, err := connect(ctx, o, w.notify)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	for attempt := 1; ; attempt++ {
+		t := newTxn(ctx, nbDB{c}, dbm)
+		var out []result
+		for _, inv := range invs {
+			if err := inv.cmd.run(&cmdCtx{t: t, args: inv.args, opts: inv.opts, out: &out}); err != nil {
+				return err
+			}
+		}
+		cfg, waitNeeded, err := commit(t, o.Wait, invs)
+		if errors.Is(err, errRetry) && attempt < maxAttempts {
+			time.Sleep(time.Duration(rand.IntN(1000*min(attempt, 20))) * time.Microsecond)
+			continue
+		}
+		if err != nil {
+			return timeoutErr(ctx, err)
+		}
+		if err := print(o, out); err != nil {
+			return err
+		}
+		if waitNeeded {
+			return timeoutErr(ctx, w.wait(ctx, c, o.Wait, cfg))
+		}
+		return nil
+	}
+}
+
+func timeoutErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return fmt.Errorf("timeout expired: %w", err)
+	}
+	return err
+}
+
+// nbDB adapts a session to the DB interface for database OVN_Northbound.
+type nbDB struct{ c *ovsdbrpc.Conn }
+
+func (d nbDB) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	return d.c.Transact(ctx, nbDatabase, ops...)
+}
+
+// connect opens a session to the leader of the NB (a one-shot command
+// needs no cache: one get_schema and one _Server check).
+func connect(ctx context.Context, o Options, notify func(string, json.RawMessage)) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
+	fail := func(err error) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
+		return nil, model.DatabaseModel{}, fmt.Errorf("%s: database connection failed (%v)", o.DB, err)
+	}
+	eps, err := ovsdbconn.ParseEndpoints(o.DB)
+	if err != nil {
+		return nil, model.DatabaseModel{}, err
+	}
+	var tc *tls.Config
+	for _, ep := range eps {
+		if strings.HasPrefix(ep, "ssl:") && tc == nil {
+			if tc, err = ovsdbconn.TLSConfig(o.PrivateKey, o.Certificate, o.CACert); err != nil {
+				return nil, model.DatabaseModel{}, err
+			}
+		}
+	}
+	cctx := ctx
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		cctx, cancel = context.WithTimeout(ctx, connectTimeout)
+		defer cancel()
+	}
+	c, err := ovsdbrpc.DialLeader(cctx, eps, nbDatabase, tc, notify)
+	if err != nil {
+		return fail(err)
+	}
+	schema, err := c.GetSchema(cctx, nbDatabase)
+	if err != nil {
+		c.Close()
+		return fail(err)
+	}
+	cm, err := nbdb.FullDatabaseModel()
+	if err != nil {
+		c.Close()
+		return nil, model.DatabaseModel{}, err
+	}
+	dbm, errs := model.NewDatabaseModel(*schema, cm)
+	if len(errs) > 0 {
+		c.Close()
+		return nil, model.DatabaseModel{}, fmt.Errorf("%s: not a usable OVN_Northbound database: %v", o.DB, errs[0])
+	}
+	return c, dbm, nil
+}
+
+// commit sends the staged changes, preceded by the waits, in one
+// transaction. It returns the nb_cfg to wait for when --wait applies.
+func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
+	writes, err := t.writes()
+	if err != nil {
+		return 0, false, err
+	}
+	waitNeeded := wait != "none" && (len(writes) > 0 || t.forceWait)
+	if len(writes) == 0 && !waitNeeded {
+		return 0, false, nil
+	}
+	var cfgOps []ovsdb.Operation
+	cfg := 0
+	if waitNeeded {
+		g, err := t.nbGlobal(true)
+		if err != nil {
+			return 0, false, err
+		}
+		if g.created {
+			m := g.m.(*nbdb.NBGlobal)
+			m.NbCfg = 1
+			cfg = 1
+		} else {
+			where := []ovsdb.Condition{uuidCond(g.uuid)}
+			cfgOps = []ovsdb.Operation{
+				{Op: ovsdb.OperationMutate, Table: nbdb.NBGlobalTable, Where: where,
+					Mutations: []ovsdb.Mutation{*ovsdb.NewMutation("nb_cfg", ovsdb.MutateOperationAdd, 1)}},
+				{Op: ovsdb.OperationSelect, Table: nbdb.NBGlobalTable, Where: where, Columns: []string{"nb_cfg"}},
+			}
+		}
+		if writes, err = t.writes(); err != nil {
+			return 0, false, err
+		}
+	}
+	comment := "dvr-nbctl:"
+	for i, inv := range invs {
+		if i > 0 {
+			comment += " --"
+		}
+		comment += " " + inv.String()
+	}
+	ops := append(append(append(append([]ovsdb.Operation{}, t.waits...), writes...), cfgOps...),
+		ovsdb.Operation{Op: ovsdb.OperationComment, Comment: &comment})
+	res, err := t.db.Transact(t.ctx, ops...)
+	if err != nil {
+		return 0, false, fmt.Errorf("transaction failed: %w", err)
+	}
+	if e := firstError(res, len(ops)); e != nil {
+		return 0, false, t.explain(e)
+	}
+	if len(cfgOps) > 0 {
+		rows := res[len(ops)-2].Rows
+		if len(rows) != 1 {
+			return 0, false, errRetry // NB_Global vanished meanwhile
+		}
+		v, _ := rows[0]["nb_cfg"].(int)
+		cfg = v
+	}
+	return cfg, waitNeeded, nil
+}
+
+// explain turns a failed transaction into the user's error.
+func (t *txn) explain(e *opError) error {
+	switch {
+	case e.index >= 0 && e.index < len(t.waits) && e.err == "timed out":
+		return errRetry
+	case e.isIndexViolation(nbdb.LogicalSwitchPortTable), e.isIndexViolation(nbdb.LogicalRouterPortTable):
+		return t.duplicateName()
+	case e.err == "constraint violation" && strings.Contains(e.details, nbdb.NBGlobalTable):
+		return errRetry // two first-time inits raced on NB_Global's single row
+	}
+	return fmt.Errorf("transaction failed: %v", e)
+}
+
+// duplicateName finds which created port name the server already has.
+func (t *txn) duplicateName() error {
+	for _, r := range t.created {
+		if r.deleted || (r.table != nbdb.LogicalSwitchPortTable && r.table != nbdb.LogicalRouterPortTable) {
+			continue
+		}
+		res, err := t.db.Transact(t.ctx, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: r.table,
+			Where: []ovsdb.Condition{nameCond(nameOf(r))}, Columns: []string{"_uuid"}})
+		if err == nil && len(res) == 1 && len(res[0].Rows) > 0 {
+			return fmt.Errorf("%s: a port with this name already exists", nameOf(r))
+		}
+	}
+	return errRetry
+}
+
+// print writes the commands' output: text, or one JSON document per
+// command that printed something.
+func print(o Options, out []result) error {
+	w := o.Stdout
+	if w == nil {
+		return nil
+	}
+	for _, r := range out {
+		if o.Format == "json" {
+			b, err := json.Marshal(r.data)
+			if err != nil {
+				return err
+			}
+			if _, err := fmt.Fprintf(w, "%s\n", b); err != nil {
+				return err
+			}
+			continue
+		}
+		if _, err := io.WriteString(w, r.text); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// nbDatabase is the NB database name (the schema's name).
+const nbDatabase = "OVN_Northbound"

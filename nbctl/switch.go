@@ -1,0 +1,107 @@
+package nbctl
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+)
+
+func switchCommands() []*command {
+	return []*command{
+		{name: "ls-add", args: "SWITCH", min: 1, max: 1, options: []string{"--may-exist"}, write: true,
+			help: "create a logical switch named SWITCH", run: lsAdd},
+		{name: "ls-del", args: "SWITCH", min: 1, max: 1, options: []string{"--if-exists"}, write: true,
+			help: "delete SWITCH and all its ports", run: lsDel},
+		{name: "ls-list", max: 0, help: "print the names of all logical switches", run: lsList},
+	}
+}
+
+func lsAdd(c *cmdCtx) error {
+	name := c.args[0]
+	if err := checkName("switch", name); err != nil {
+		return err
+	}
+	existing, err := c.t.byName(nbdb.LogicalSwitchTable, name)
+	if err != nil {
+		return err
+	}
+	if len(existing) > 0 {
+		if c.has("--may-exist") {
+			return nil
+		}
+		return fmt.Errorf("%s: a switch with this name already exists", name)
+	}
+	c.t.create(nbdb.LogicalSwitchTable, &nbdb.LogicalSwitch{Name: name})
+	return nil
+}
+
+func lsDel(c *cmdCtx) error {
+	r, err := c.t.find(nbdb.LogicalSwitchTable, c.args[0])
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		if c.has("--if-exists") {
+			return nil
+		}
+		return notFound(nbdb.LogicalSwitchTable, c.args[0])
+	}
+	c.t.remove(r)
+	return nil
+}
+
+// listEntry is one line of a *-list command.
+type listEntry struct {
+	UUID string `json:"uuid"`
+	Name string `json:"name"`
+}
+
+func emitList(c *cmdCtx, rows []listEntry) {
+	sort.Slice(rows, func(i, j int) bool {
+		if rows[i].Name != rows[j].Name {
+			return rows[i].Name < rows[j].Name
+		}
+		return rows[i].UUID < rows[j].UUID
+	})
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s (%s)\n", r.UUID, r.Name)
+	}
+	if rows == nil {
+		rows = []listEntry{}
+	}
+	c.emit(b.String(), rows)
+}
+
+// listTable reads the name of every row of a root table.
+func listTable(c *cmdCtx, table string) error {
+	rs, err := c.t.read(query{table: table, where: []ovsdb.Condition{}, columns: []string{"name"}})
+	if err != nil {
+		return err
+	}
+	var out []listEntry
+	for _, r := range rs[0] {
+		out = append(out, listEntry{UUID: r.uuid, Name: nameOf(r)})
+	}
+	for _, r := range c.t.created {
+		if r.table == table && !r.deleted {
+			out = append(out, listEntry{UUID: r.uuid, Name: nameOf(r)})
+		}
+	}
+	emitList(c, out)
+	return nil
+}
+
+func lsList(c *cmdCtx) error { return listTable(c, nbdb.LogicalSwitchTable) }
+
+func notFound(table, arg string) error {
+	how := "name"
+	if isUUID(arg) {
+		how = "uuid"
+	}
+	return fmt.Errorf("%s: %s %s not found", arg, kindOf[table], how)
+}

@@ -1,0 +1,100 @@
+package nbctl
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+)
+
+// cfgs is what --wait watches in NB_Global.
+type cfgs struct {
+	NbCfg int `json:"nb_cfg"`
+	SbCfg int `json:"sb_cfg"`
+	HvCfg int `json:"hv_cfg"`
+}
+
+// reached reports whether the barrier for cfg is passed: northd committed
+// it to SB (sb), and every chassis applied it (hv).
+func reached(g cfgs, mode string, cfg int) bool {
+	if g.SbCfg < cfg {
+		return false
+	}
+	return mode != "hv" || g.HvCfg >= cfg
+}
+
+// watcher follows NB_Global through a monitor on the command's session.
+type watcher struct {
+	mu   sync.Mutex
+	last cfgs
+	wake chan struct{}
+}
+
+func newWatcher() *watcher { return &watcher{wake: make(chan struct{}, 1)} }
+
+// tableUpdate is the NB_Global part of a monitor reply or "update".
+type tableUpdate map[string]map[string]struct {
+	New *cfgs `json:"new"`
+}
+
+func (w *watcher) apply(u tableUpdate) {
+	w.mu.Lock()
+	for _, r := range u[nbdb.NBGlobalTable] {
+		if r.New != nil {
+			w.last = *r.New
+		}
+	}
+	w.mu.Unlock()
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// notify receives the session's notifications.
+func (w *watcher) notify(method string, params json.RawMessage) {
+	if method != "update" {
+		return
+	}
+	var p []json.RawMessage
+	if json.Unmarshal(params, &p) != nil || len(p) != 2 {
+		return
+	}
+	var u tableUpdate
+	if json.Unmarshal(p[1], &u) == nil {
+		w.apply(u)
+	}
+}
+
+// wait watches NB_Global alone until the barrier for cfg is passed.
+func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, mode string, cfg int) error {
+	req := map[string]any{nbdb.NBGlobalTable: map[string]any{"columns": []string{"nb_cfg", "sb_cfg", "hv_cfg"}}}
+	var initial tableUpdate
+	if err := c.Call(ctx, "monitor", []any{nbDatabase, "nbcfg", req}, &initial); err != nil {
+		return fmt.Errorf("cannot watch NB_Global: %w", err)
+	}
+	w.apply(initial)
+	for {
+		w.mu.Lock()
+		last := w.last
+		w.mu.Unlock()
+		if reached(last, mode, cfg) {
+			return nil
+		}
+		select {
+		case <-w.wake:
+		case <-c.Done():
+			return fmt.Errorf("lost the database while waiting: %v", c.Err())
+		case <-ctx.Done():
+			who := "northd (sb_cfg)"
+			if mode == "hv" && last.SbCfg >= cfg {
+				who = "every chassis (hv_cfg)"
+			}
+			return fmt.Errorf("waiting for %s to reach %d: nb_cfg=%d sb_cfg=%d hv_cfg=%d: %w",
+				who, cfg, last.NbCfg, last.SbCfg, last.HvCfg, ctx.Err())
+		}
+	}
+}
