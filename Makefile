@@ -28,5 +28,18 @@ lint:
 test: build lint verify-generated
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
+# Benchmarks (docs/benchmarks.md records results and the machine).
+BENCH     ?= .
+BENCHTIME ?= 3x
+bench:
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) $(PKGS)
+
+# Real NB and SB ovsdb-servers under ./run/demo with the seed topology.
+demo:
+	@bash scripts/demo.sh
+
+demo-down:
+	@bash scripts/demo-down.sh
+
 clean:
 	rm -rf bin
