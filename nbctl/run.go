@@ -68,29 +68,36 @@ func Run(ctx context.Context, o Options, chain []string) error {
 		return err
 	}
 	defer c.Close()
+	out, cfg, waitNeeded, err := runChain(ctx, nbDB{c}, dbm, o.Wait, invs)
+	if err != nil {
+		return timeoutErr(ctx, err)
+	}
+	if err := print(o, out); err != nil {
+		return err
+	}
+	if waitNeeded {
+		return timeoutErr(ctx, w.wait(ctx, c, o.Wait, cfg))
+	}
+	return nil
+}
+
+// runChain runs the chain on fresh reads and commits it, again and again
+// while other clients' changes make a wait fail.
+func runChain(ctx context.Context, db DB, dbm model.DatabaseModel, wait string, invs []invocation) ([]result, int, bool, error) {
 	for attempt := 1; ; attempt++ {
-		t := newTxn(ctx, nbDB{c}, dbm)
+		t := newTxn(ctx, db, dbm)
 		var out []result
 		for _, inv := range invs {
 			if err := inv.cmd.run(&cmdCtx{t: t, args: inv.args, opts: inv.opts, out: &out}); err != nil {
-				return err
+				return nil, 0, false, err
 			}
 		}
-		cfg, waitNeeded, err := commit(t, o.Wait, invs)
+		cfg, waitNeeded, err := commit(t, wait, invs)
 		if errors.Is(err, errRetry) && attempt < maxAttempts {
 			time.Sleep(time.Duration(rand.IntN(1000*min(attempt, 20))) * time.Microsecond)
 			continue
 		}
-		if err != nil {
-			return timeoutErr(ctx, err)
-		}
-		if err := print(o, out); err != nil {
-			return err
-		}
-		if waitNeeded {
-			return timeoutErr(ctx, w.wait(ctx, c, o.Wait, cfg))
-		}
-		return nil
+		return out, cfg, waitNeeded, err
 	}
 }
 

@@ -1,0 +1,108 @@
+package nbctl
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+)
+
+// recorder counts what a chain sends: reads (selects) per table and the
+// operations of the commit.
+type recorder struct {
+	DB
+	mu     sync.Mutex
+	calls  [][]ovsdb.Operation
+	selAll int // selects without conditions (whole-table reads)
+}
+
+func (r *recorder) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	r.mu.Lock()
+	r.calls = append(r.calls, ops)
+	for _, op := range ops {
+		if op.Op == ovsdb.OperationSelect && len(op.Where) == 0 {
+			r.selAll++
+		}
+	}
+	r.mu.Unlock()
+	return r.DB.Transact(ctx, ops...)
+}
+
+func (r *recorder) summary() string {
+	var parts []string
+	for _, call := range r.calls {
+		var ops []string
+		for _, op := range call {
+			ops = append(ops, op.Op+":"+op.Table)
+		}
+		parts = append(parts, "["+strings.Join(ops, " ")+"]")
+	}
+	return strings.Join(parts, " ")
+}
+
+// runRecorded runs a chain on a real server through a recorder.
+func runRecorded(t *testing.T, n *nb, args ...string) *recorder {
+	t.Helper()
+	ctx := context.Background()
+	c, dbm, err := connect(ctx, Options{DB: n.db}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	invs, err := parseChain(args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{DB: nbDB{c}}
+	if _, _, _, err := runChain(ctx, rec, dbm, "none", invs); err != nil {
+		t.Fatal(err)
+	}
+	return rec
+}
+
+// TestOneShotCostIndependentOfSize: lsp-add and lsp-set-addresses send
+// the same operations whatever the NB holds elsewhere; nothing reads a
+// whole table.
+func TestOneShotCostIndependentOfSize(t *testing.T) {
+	n := startNB(t)
+	n.seed()
+	small := []string{
+		runRecorded(t, n, "lsp-add", "sw1", "a1").summary(),
+		runRecorded(t, n, "lsp-set-addresses", "a1", "fa:16:3e:00:01:a1 10.0.1.161").summary(),
+		runRecorded(t, n, "lsp-del", "a1").summary(),
+	}
+	// Grow the NB with another router and 300 ports elsewhere.
+	args := []string{"lr-add", "big"}
+	for s := 0; s < 3; s++ {
+		ls := fmt.Sprintf("big%d", s)
+		args = append(args, "--", "ls-add", ls, "--", "lr-attach", "big", ls, "big-"+ls,
+			fmt.Sprintf("fa:16:3e:10:%02x:01", s), fmt.Sprintf("10.%d.0.1/24", 100+s))
+		for p := 0; p < 100; p++ {
+			name := fmt.Sprintf("b%d-%d", s, p)
+			args = append(args, "--", "lsp-add", ls, name, "--", "lsp-set-addresses", name,
+				fmt.Sprintf("fa:16:3e:20:%02x:%02x 10.%d.0.%d", s, p, 100+s, p+10))
+		}
+	}
+	n.must(args...)
+	for i, args := range [][]string{
+		{"lsp-add", "sw1", "a1"},
+		{"lsp-set-addresses", "a1", "fa:16:3e:00:01:a1 10.0.1.161"},
+		{"lsp-del", "a1"},
+	} {
+		rec := runRecorded(t, n, args...)
+		if got := rec.summary(); got != small[i] {
+			t.Errorf("%q sends different operations at a larger size:\nsmall: %s\nlarge: %s", args, small[i], got)
+		}
+		if rec.selAll != 0 {
+			t.Errorf("%q read a whole table: %s", args, rec.summary())
+		}
+	}
+	// lsp-add costs one read (the switch by name) and one commit.
+	rec := runRecorded(t, n, "lsp-add", "sw2", "a2")
+	if len(rec.calls) != 2 {
+		t.Errorf("lsp-add: %d round trips, want 2: %s", len(rec.calls), rec.summary())
+	}
+}
