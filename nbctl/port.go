@@ -1,6 +1,8 @@
 package nbctl
 
 import (
+	"github.com/dvr-ovn/dvr/internal/addr"
+
 	"fmt"
 	"slices"
 	"strconv"
@@ -147,9 +149,9 @@ func lspList(c *cmdCtx) error {
 }
 
 func lspSetAddresses(c *cmdCtx) error {
-	var addrs []portAddress
+	var addrs []addr.PortAddress
 	for _, a := range c.args[1:] {
-		pa, err := parsePortAddress(a)
+		pa, err := addr.ParsePortAddress(a)
 		if err != nil {
 			return err
 		}
@@ -186,12 +188,12 @@ func lspSetAddresses(c *cmdCtx) error {
 	return nil
 }
 
-func hasConcrete(addrs []portAddress) bool {
-	return slices.ContainsFunc(addrs, func(pa portAddress) bool { return pa.MAC != "" })
+func hasConcrete(addrs []addr.PortAddress) bool {
+	return slices.ContainsFunc(addrs, func(pa addr.PortAddress) bool { return pa.MAC != "" })
 }
 
 // distinctAddresses rejects a MAC or IP given twice in one command.
-func distinctAddresses(addrs []portAddress) error {
+func distinctAddresses(addrs []addr.PortAddress) error {
 	macs := map[string]bool{}
 	ips := map[string]bool{}
 	for _, pa := range addrs {

@@ -1,6 +1,8 @@
 package nbctl
 
 import (
+	"github.com/dvr-ovn/dvr/internal/addr"
+
 	"fmt"
 	"net/netip"
 	"slices"
@@ -88,7 +90,7 @@ func parseRouterPort(args []string) (routerPortSpec, error) {
 	if err := checkName("port", spec.name); err != nil {
 		return spec, err
 	}
-	mac, err := parseMAC(args[1])
+	mac, err := addr.ParseMAC(args[1])
 	if err != nil {
 		return spec, fmt.Errorf("%s: %w", spec.name, err)
 	}
@@ -104,12 +106,12 @@ func parseRouterPort(args []string) (routerPortSpec, error) {
 		if strings.Contains(a, "=") {
 			return spec, fmt.Errorf("%s: unsupported column setting (only peer=PEER is accepted)", a)
 		}
-		n, err := parseNetwork(a)
+		n, err := addr.ParseNetwork(a)
 		if err != nil {
 			return spec, err
 		}
 		for _, o := range spec.networks {
-			if overlaps(o, n) {
+			if addr.Overlaps(o, n) {
 				return spec, fmt.Errorf("%s: network overlaps %s on the same port", n, o)
 			}
 		}
@@ -146,7 +148,7 @@ func (t *txn) addRouterPort(lr *row, spec routerPortSpec, mayExist bool) (*row, 
 				continue
 			}
 			for _, n := range spec.networks {
-				if overlaps(o, n) {
+				if addr.Overlaps(o, n) {
 					return nil, fmt.Errorf("%s: network overlaps %s of port %s on router %s", n, s, lrpOf(p).Name, nameOf(lr))
 				}
 			}
@@ -174,7 +176,7 @@ func sameRouterPort(t *txn, old, lr *row, spec routerPortSpec) error {
 		return fmt.Errorf("%s: port already exists but in %s", spec.name, where)
 	}
 	p := lrpOf(old)
-	if m, _ := parseMAC(p.MAC); m != spec.mac {
+	if m, _ := addr.ParseMAC(p.MAC); m != spec.mac {
 		return fmt.Errorf("%s: port already exists with mac %s", spec.name, p.MAC)
 	}
 	have := slices.Clone(p.Networks)

@@ -1,6 +1,8 @@
 package nbctl
 
 import (
+	"github.com/dvr-ovn/dvr/internal/addr"
+
 	"fmt"
 	"net/netip"
 	"strings"
@@ -55,7 +57,7 @@ func (t *txn) switchAddresses(ls *row, exclude string) (taken, error) {
 			}
 			owner := fmt.Sprintf("router port %s (via %s)", rp, lsp.Name)
 			gw := lrpOf(lrp)
-			if m, err := parseMAC(gw.MAC); err == nil {
+			if m, err := addr.ParseMAC(gw.MAC); err == nil {
 				tk.macs[m] = owner
 			}
 			for _, n := range gw.Networks {
@@ -72,7 +74,7 @@ func (t *txn) switchAddresses(ls *row, exclude string) (taken, error) {
 			if len(f) == 0 {
 				continue
 			}
-			if m, err := parseMAC(f[0]); err == nil {
+			if m, err := addr.ParseMAC(f[0]); err == nil {
 				tk.macs[m] = owner
 			}
 			for _, s := range f[1:] {

@@ -1,17 +1,15 @@
-package nbctl
+package addr
 
 import (
 	"fmt"
 	"net"
 	"net/netip"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 )
 
-// parseMAC accepts a unicast Ethernet address in the colon form OVN uses
+// ParseMAC accepts a unicast Ethernet address in the colon form OVN uses
 // ("fa:16:3e:00:01:0b") and returns it lower-cased.
-func parseMAC(s string) (string, error) {
+func ParseMAC(s string) (string, error) {
 	if len(s) != 17 {
 		return "", fmt.Errorf("%s: invalid MAC address", s)
 	}
@@ -28,8 +26,8 @@ func parseMAC(s string) (string, error) {
 	return hw.String(), nil
 }
 
-// parseIP accepts an IPv4 or IPv6 host address (no prefix length, no zone).
-func parseIP(s string) (netip.Addr, error) {
+// ParseIP accepts an IPv4 or IPv6 host address (no prefix length, no zone).
+func ParseIP(s string) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, fmt.Errorf("%s: invalid IP address", s)
@@ -43,47 +41,47 @@ func parseIP(s string) (netip.Addr, error) {
 	return a, nil
 }
 
-// portAddress is one parsed element of Logical_Switch_Port.addresses.
-type portAddress struct {
+// PortAddress is one parsed element of Logical_Switch_Port.addresses.
+type PortAddress struct {
 	Keyword string // "router" or "unknown"; empty for MAC [IP...]
 	MAC     string
 	IPs     []netip.Addr
 }
 
-// parsePortAddress parses one addresses element: "MAC [IP...]", "router" or
+// ParsePortAddress parses one addresses element: "MAC [IP...]", "router" or
 // "unknown". "dynamic" forms are refused: there is no IPAM.
-func parsePortAddress(s string) (portAddress, error) {
+func ParsePortAddress(s string) (PortAddress, error) {
 	fields := strings.Fields(s)
 	if len(fields) == 0 {
-		return portAddress{}, fmt.Errorf("%q: empty address", s)
+		return PortAddress{}, fmt.Errorf("%q: empty address", s)
 	}
 	for _, f := range fields {
 		if f == "dynamic" {
-			return portAddress{}, fmt.Errorf("%s: dynamic addresses are not supported (dvr-nbctl has no IPAM); give \"MAC IP...\"", s)
+			return PortAddress{}, fmt.Errorf("%s: dynamic addresses are not supported (dvr-nbctl has no IPAM); give \"MAC IP...\"", s)
 		}
 	}
 	if len(fields) == 1 && (fields[0] == "router" || fields[0] == "unknown") {
-		return portAddress{Keyword: fields[0]}, nil
+		return PortAddress{Keyword: fields[0]}, nil
 	}
-	mac, err := parseMAC(fields[0])
+	mac, err := ParseMAC(fields[0])
 	if err != nil {
 		if _, ipErr := netip.ParseAddr(fields[0]); ipErr == nil {
-			return portAddress{}, fmt.Errorf("%s: invalid address format: the MAC must come before the IP addresses, in one argument", s)
+			return PortAddress{}, fmt.Errorf("%s: invalid address format: the MAC must come before the IP addresses, in one argument", s)
 		}
-		return portAddress{}, err
+		return PortAddress{}, err
 	}
-	pa := portAddress{MAC: mac}
+	pa := PortAddress{MAC: mac}
 	seen := map[netip.Addr]bool{}
 	for _, f := range fields[1:] {
 		if strings.Contains(f, "/") {
-			return portAddress{}, fmt.Errorf("%s: a port address takes no prefix length", f)
+			return PortAddress{}, fmt.Errorf("%s: a port address takes no prefix length", f)
 		}
-		ip, err := parseIP(f)
+		ip, err := ParseIP(f)
 		if err != nil {
-			return portAddress{}, err
+			return PortAddress{}, err
 		}
 		if seen[ip] {
-			return portAddress{}, fmt.Errorf("%s: IP address listed twice in %q", f, s)
+			return PortAddress{}, fmt.Errorf("%s: IP address listed twice in %q", f, s)
 		}
 		seen[ip] = true
 		pa.IPs = append(pa.IPs, ip)
@@ -92,7 +90,7 @@ func parsePortAddress(s string) (portAddress, error) {
 }
 
 // String renders the address the way it is stored.
-func (pa portAddress) String() string {
+func (pa PortAddress) String() string {
 	if pa.Keyword != "" {
 		return pa.Keyword
 	}
@@ -103,10 +101,10 @@ func (pa portAddress) String() string {
 	return strings.Join(parts, " ")
 }
 
-// parseNetwork parses a router network "IP/PREFIX": the prefix length is
+// ParseNetwork parses a router network "IP/PREFIX": the prefix length is
 // required and not 0, and the address is a host of the subnet, not its
 // network or (IPv4) broadcast address.
-func parseNetwork(s string) (netip.Prefix, error) {
+func ParseNetwork(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
 		return netip.Prefix{}, fmt.Errorf("%s: invalid network: a prefix length is required (e.g. 10.0.1.1/24)", s)
 	}
@@ -129,15 +127,15 @@ func parseNetwork(s string) (netip.Prefix, error) {
 		if a == p.Masked().Addr() {
 			return netip.Prefix{}, fmt.Errorf("%s: invalid network: %s is the subnet's network address, not a host", s, a)
 		}
-		if a.Is4() && a == lastAddr(p) {
+		if a.Is4() && a == LastAddr(p) {
 			return netip.Prefix{}, fmt.Errorf("%s: invalid network: %s is the subnet's broadcast address", s, a)
 		}
 	}
 	return p, nil
 }
 
-// lastAddr is the highest address of p's subnet.
-func lastAddr(p netip.Prefix) netip.Addr {
+// LastAddr is the highest address of p's subnet.
+func LastAddr(p netip.Prefix) netip.Addr {
 	b := p.Masked().Addr().AsSlice()
 	bits := p.Bits()
 	for i := range b {
@@ -151,49 +149,7 @@ func lastAddr(p netip.Prefix) netip.Addr {
 	return a
 }
 
-// overlaps reports whether two networks share any address.
-func overlaps(a, b netip.Prefix) bool {
+// Overlaps reports whether two networks share any address.
+func Overlaps(a, b netip.Prefix) bool {
 	return a.Masked().Overlaps(b.Masked())
-}
-
-// checkName rejects names that could not round-trip or would be ambiguous:
-// empty, invalid UTF-8, control characters, a leading '-' (read as an
-// option) or a UUID (read as a row reference).
-func checkName(kind, s string) error {
-	switch {
-	case s == "":
-		return fmt.Errorf("%s name must not be empty", kind)
-	case !utf8.ValidString(s):
-		return fmt.Errorf("%q: %s name is not valid UTF-8", s, kind)
-	case strings.HasPrefix(s, "-"):
-		return fmt.Errorf("%s: %s name must not start with '-'", s, kind)
-	case isUUID(s):
-		return fmt.Errorf("%s: %s name must not be a UUID (it would be read as a row reference)", s, kind)
-	}
-	for _, r := range s {
-		if unicode.IsControl(r) {
-			return fmt.Errorf("%q: %s name contains a control character", s, kind)
-		}
-	}
-	return nil
-}
-
-// isUUID reports whether s is a canonical RFC 4122 UUID string.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return false
-			}
-		}
-	}
-	return true
 }
