@@ -189,7 +189,7 @@ func readTables(ctx context.Context, c client.Client, dbm model.DatabaseModel, t
 	if err != nil {
 		return nil, fmt.Errorf("select %s: %w", strings.Join(tables, ", "), err)
 	}
-	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+	if err := opError(res, ops); err != nil {
 		return nil, fmt.Errorf("select %s: %w", strings.Join(tables, ", "), err)
 	}
 	out := map[string][]model.Model{}

@@ -149,11 +149,21 @@ func (m *MemoryServer) insert(tb testing.TB, dbModel model.ClientDBModel, rows [
 	if err != nil {
 		return err
 	}
-	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+	if err := opError(res, ops); err != nil {
 		b, _ := json.Marshal(ops)
 		return fmt.Errorf("%v (operations: %s)", err, b)
 	}
 	return nil
+}
+
+// opError is ovsdb.CheckOperationResults with the failed operations'
+// errors in the message (its own error only counts them).
+func opError(res []ovsdb.OperationResult, ops []ovsdb.Operation) error {
+	opErrs, err := ovsdb.CheckOperationResults(res, ops)
+	for _, e := range opErrs {
+		err = fmt.Errorf("%w: %v", err, e)
+	}
+	return err
 }
 
 // quiet sets the server's logger, which NewOvsdbServer hard-wires to stderr

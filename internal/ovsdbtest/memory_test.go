@@ -11,7 +11,6 @@ import (
 	"github.com/go-logr/stdr"
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/model"
-	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
@@ -106,8 +105,7 @@ func transact(c client.Client, rows ...model.Model) error {
 	if err != nil {
 		return err
 	}
-	_, err = ovsdb.CheckOperationResults(res, ops)
-	return err
+	return opError(res, ops)
 }
 
 func TestMemoryServerLoggerIsReplaced(t *testing.T) {
