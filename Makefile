@@ -1,7 +1,7 @@
 # Everything a developer or CI runs. See README.md.
 GO      ?= go
 export PATH := /usr/local/go/bin:$(PATH)
-BINS    := dvr-nbctl
+BINS    := dvr-nbctl dvr-northd
 PKGS    := ./...
 
 .PHONY: all build generate verify-generated lint test bench demo demo-down clean
@@ -28,11 +28,15 @@ lint:
 test: build lint verify-generated
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
-# Benchmarks (docs/benchmarks.md records results and the machine).
-BENCH     ?= .
+# Benchmarks (docs/benchmarks.md records results and the machine):
+# dvr-nbctl vs ovn-nbctl on real ovsdb-servers (scripts/bench.sh; BENCH_QUICK=1
+# for a smoke run). BENCH=regexp runs the Go benchmarks instead (go test -bench).
+BENCH     ?=
 BENCHTIME ?= 3x
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) $(PKGS)
+	@if [ -n "$(BENCH)" ]; then \
+	  $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) $(PKGS); \
+	else bash scripts/bench.sh; fi
 
 # Real NB and SB ovsdb-servers under ./run/demo with the seed topology.
 demo:

@@ -211,7 +211,8 @@ func (c *Conn) Echo(ctx context.Context, timeout time.Duration) error {
 }
 
 // Transact sends ops to database db as they are: an empty "where" or an
-// empty "rows" is sent as [] (libovsdb would drop them).
+// empty "rows" is sent as [] (libovsdb would drop them), and so is a wait's
+// non-nil empty "columns".
 func (c *Conn) Transact(ctx context.Context, db string, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
 	params := make([]any, 0, len(ops)+1)
 	params = append(params, db)
@@ -237,7 +238,8 @@ func encodeOp(op ovsdb.Operation) (json.RawMessage, error) {
 	needsWhere := op.Op == ovsdb.OperationUpdate || op.Op == ovsdb.OperationMutate ||
 		op.Op == ovsdb.OperationDelete || op.Op == ovsdb.OperationWait || op.Op == ovsdb.OperationSelect
 	needsRows := op.Op == ovsdb.OperationWait
-	if (!needsWhere || len(op.Where) > 0) && (!needsRows || len(op.Rows) > 0) {
+	needsCols := op.Op == ovsdb.OperationWait && op.Columns != nil
+	if (!needsWhere || len(op.Where) > 0) && (!needsRows || len(op.Rows) > 0) && (!needsCols || len(op.Columns) > 0) {
 		return b, nil
 	}
 	var m map[string]json.RawMessage
@@ -249,6 +251,9 @@ func encodeOp(op ovsdb.Operation) (json.RawMessage, error) {
 	}
 	if needsRows && len(op.Rows) == 0 {
 		m["rows"] = json.RawMessage("[]")
+	}
+	if needsCols && len(op.Columns) == 0 {
+		m["columns"] = json.RawMessage("[]") // compare no column: "exactly this many rows match"
 	}
 	return json.Marshal(m)
 }

@@ -1,0 +1,104 @@
+// Command dvr-northd translates the northbound database into per-chassis
+// DVR state in the southbound database. Any number of instances may run;
+// the one holding the SB lock writes. See the northd package doc.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/dvr-ovn/dvr/internal/addr"
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/northd"
+)
+
+func main() {
+	app := &cli.App{
+		Name:  "dvr-northd",
+		Usage: "derive DVR bindings, DVR MACs, datapaths and port bindings from NB into SB",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "nb", Usage: "NB database: unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster", EnvVars: []string{"DVR_NB_DB"}, Required: true},
+			&cli.StringFlag{Name: "sb", Usage: "SB database, same forms", EnvVars: []string{"DVR_SB_DB"}, Required: true},
+			&cli.StringFlag{Name: "private-key", Usage: "SSL private key file"},
+			&cli.StringFlag{Name: "certificate", Usage: "SSL certificate file"},
+			&cli.StringFlag{Name: "ca-cert", Usage: "SSL CA certificate file"},
+			&cli.StringFlag{Name: "dvr-base-mac", Usage: "DVR base MAC, overriding NB_Global options:dvr_base_mac (default fa:16:3f:00:00:00)"},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
+			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9476)"},
+			&cli.StringFlag{Name: "instance-id", Usage: "name of this instance in logs and in the epoch (default: host.pid.random)"},
+		},
+		Action: run,
+	}
+	if err := app.Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "dvr-northd: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(c *cli.Context) error {
+	log := logrus.New()
+	lvl, err := logrus.ParseLevel(c.String("log-level"))
+	if err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log.SetLevel(lvl)
+	switch c.String("log-format") {
+	case "text":
+	case "json":
+		log.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", c.String("log-format"))
+	}
+	if m := c.String("dvr-base-mac"); m != "" {
+		if _, err := addr.ParseMAC(m); err != nil {
+			return fmt.Errorf("--dvr-base-mac: %w", err)
+		}
+	}
+	tlsFiles := func(eps string) ovsdbconn.Config {
+		return ovsdbconn.Config{Endpoints: eps, PrivateKey: c.String("private-key"), Certificate: c.String("certificate"), CACert: c.String("ca-cert")}
+	}
+	for _, eps := range []string{c.String("nb"), c.String("sb")} {
+		if _, err := ovsdbconn.ParseEndpoints(eps); err != nil {
+			return err
+		}
+	}
+	var metrics *northd.Metrics
+	if a := c.String("metrics-address"); a != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		metrics = northd.NewMetrics(reg)
+		srv := &http.Server{Addr: a, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.WithError(err).Error("metrics server stopped")
+			}
+		}()
+		defer srv.Close()
+	}
+	n, err := northd.New(northd.Config{
+		NB: tlsFiles(c.String("nb")), SB: tlsFiles(c.String("sb")),
+		BaseMAC: c.String("dvr-base-mac"), InstanceID: c.String("instance-id"),
+		Log: log, Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = n.Run(ctx)
+	log.Info("dvr-northd stopped")
+	return err
+}

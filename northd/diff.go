@@ -1,0 +1,275 @@
+package northd
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/northd/translate"
+)
+
+// Counts is how many rows a diff inserts, updates and deletes per table.
+type Counts map[string]int
+
+// sbDiff turns desired-vs-current into SB operations, touching only the
+// tables and columns northd owns. It is pure.
+type sbDiff struct {
+	dbm    model.DatabaseModel
+	ops    []ovsdb.Operation
+	named  int
+	counts Counts
+}
+
+func (d *sbDiff) add(table string, op ovsdb.Operation, err error) error {
+	if err != nil {
+		return err
+	}
+	d.ops = append(d.ops, op)
+	d.counts[table]++
+	return nil
+}
+
+func (d *sbDiff) name(prefix string) string {
+	d.named++
+	return fmt.Sprintf("%s%d", prefix, d.named)
+}
+
+// DiffSB returns the operations that make cur's northd-owned rows equal
+// to want, and the row counts they touch.
+func DiffSB(dbm model.DatabaseModel, want *translate.Output, cur *SBState) ([]ovsdb.Operation, Counts, error) {
+	d := &sbDiff{dbm: dbm, counts: Counts{}}
+	dpRow, err := d.datapaths(want, cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := d.ports(want, cur, dpRow); err != nil {
+		return nil, nil, err
+	}
+	if err := d.macs(want, cur); err != nil {
+		return nil, nil, err
+	}
+	if err := d.hosting(want, cur, dpRow); err != nil {
+		return nil, nil, err
+	}
+	return d.ops, d.counts, nil
+}
+
+// datapaths diffs Datapath_Binding; it returns NB UUID → row UUID (real
+// or named) for the rows that reference datapaths.
+func (d *sbDiff) datapaths(want *translate.Output, cur *SBState) (map[string]string, error) {
+	const t = sbdb.DatapathBindingTable
+	have := map[string]*sbdb.DatapathBinding{}
+	rows := slices.Clone(cur.Datapaths)
+	sort.Slice(rows, func(i, j int) bool { return rows[i].UUID < rows[j].UUID })
+	for i := range rows {
+		dp := &rows[i]
+		id := datapathIdentity(dp)
+		if _, keep := want.Datapaths[id]; id == "" || !keep || have[id] != nil {
+			if err := d.add(t, ovsdbops.Delete(t, dp.UUID), nil); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		have[id] = dp
+	}
+	dpRow := map[string]string{}
+	for _, id := range slices.Sorted(maps.Keys(want.Datapaths)) {
+		w := want.Datapaths[id]
+		m := &sbdb.DatapathBinding{TunnelKey: w.Key, ExternalIDs: map[string]string{translate.KeyName: w.Name}}
+		if w.Router {
+			m.ExternalIDs[translate.KeyLogicalRouter] = id
+		} else {
+			m.ExternalIDs[translate.KeyLogicalSwitch] = id
+		}
+		if h := have[id]; h != nil {
+			dpRow[id] = h.UUID
+			var cols []string
+			if h.TunnelKey != m.TunnelKey {
+				cols = append(cols, "tunnel_key")
+			}
+			if !maps.Equal(h.ExternalIDs, m.ExternalIDs) {
+				cols = append(cols, "external_ids")
+			}
+			if len(cols) > 0 {
+				op, err := ovsdbops.Update(d.dbm, t, h.UUID, m, cols...)
+				if err := d.add(t, op, err); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
+		n := d.name("dp")
+		dpRow[id] = n
+		op, err := ovsdbops.Insert(d.dbm, t, m, n)
+		if err := d.add(t, op, err); err != nil {
+			return nil, err
+		}
+	}
+	return dpRow, nil
+}
+
+func (d *sbDiff) ports(want *translate.Output, cur *SBState, dpRow map[string]string) error {
+	const t = sbdb.PortBindingTable
+	have := map[string]*sbdb.PortBinding{}
+	for i := range cur.Ports {
+		pb := &cur.Ports[i]
+		if _, keep := want.Ports[pb.LogicalPort]; !keep {
+			if err := d.add(t, ovsdbops.Delete(t, pb.UUID), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		have[pb.LogicalPort] = pb
+	}
+	for _, name := range slices.Sorted(maps.Keys(want.Ports)) {
+		w := want.Ports[name]
+		m := &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow[w.Datapath], TunnelKey: w.Key, Type: w.Type,
+			MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
+		h := have[name]
+		if h == nil {
+			op, err := ovsdbops.Insert(d.dbm, t, m, d.name("pb"))
+			if err := d.add(t, op, err); err != nil {
+				return err
+			}
+			continue
+		}
+		var cols []string
+		if h.Datapath != m.Datapath {
+			cols = append(cols, "datapath")
+		}
+		if h.TunnelKey != m.TunnelKey {
+			cols = append(cols, "tunnel_key")
+		}
+		if h.Type != m.Type {
+			cols = append(cols, "type")
+		}
+		if !sameSet(h.MAC, m.MAC) {
+			cols = append(cols, "mac")
+		}
+		if !maps.Equal(h.Options, m.Options) {
+			cols = append(cols, "options")
+		}
+		if !maps.Equal(h.ExternalIDs, m.ExternalIDs) {
+			cols = append(cols, "external_ids")
+		}
+		if len(cols) > 0 {
+			op, err := ovsdbops.Update(d.dbm, t, h.UUID, m, cols...)
+			if err := d.add(t, op, err); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func sameSet(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
+}
+
+func (d *sbDiff) macs(want *translate.Output, cur *SBState) error {
+	const t = sbdb.DVRMACBindingTable
+	have := map[string]*sbdb.DVRMACBinding{}
+	for i := range cur.MACs {
+		m := &cur.MACs[i]
+		if _, keep := want.DVRMACs[m.ChassisName]; !keep || have[m.ChassisName] != nil {
+			if err := d.add(t, ovsdbops.Delete(t, m.UUID), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		have[m.ChassisName] = m
+	}
+	for _, c := range slices.Sorted(maps.Keys(want.DVRMACs)) {
+		m := &sbdb.DVRMACBinding{ChassisName: c, MAC: want.DVRMACs[c]}
+		if h := have[c]; h != nil {
+			if h.MAC != m.MAC {
+				op, err := ovsdbops.Update(d.dbm, t, h.UUID, m, "mac")
+				if err := d.add(t, op, err); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		op, err := ovsdbops.Insert(d.dbm, t, m, d.name("mac"))
+		if err := d.add(t, op, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (d *sbDiff) hosting(want *translate.Output, cur *SBState, dpRow map[string]string) error {
+	const t = sbdb.DVRRouterBindingTable
+	type key struct{ dp, chassis string }
+	wantKeys := map[key]bool{}
+	for h := range want.Hosting {
+		if row := dpRow[h.Router]; row != "" {
+			wantKeys[key{row, h.Chassis}] = true
+		}
+	}
+	have := map[key]bool{}
+	for _, b := range cur.RouterBindings {
+		k := key{b.Datapath, b.ChassisName}
+		if !wantKeys[k] || have[k] {
+			if err := d.add(t, ovsdbops.Delete(t, b.UUID), nil); err != nil {
+				return err
+			}
+			continue
+		}
+		have[k] = true
+	}
+	keys := slices.Collect(maps.Keys(wantKeys))
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].dp != keys[j].dp {
+			return keys[i].dp < keys[j].dp
+		}
+		return keys[i].chassis < keys[j].chassis
+	})
+	for _, k := range keys {
+		if have[k] {
+			continue
+		}
+		op, err := ovsdbops.Insert(d.dbm, t, &sbdb.DVRRouterBinding{Datapath: k.dp, ChassisName: k.chassis}, d.name("rb"))
+		if err := d.add(t, op, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// DiffLSPUp returns the NB updates of Logical_Switch_Port.up (a port with
+// no value yet is written only when it goes up).
+func DiffLSPUp(dbm model.DatabaseModel, want map[string]bool, ports []nbdb.LogicalSwitchPort) ([]ovsdb.Operation, error) {
+	var ops []ovsdb.Operation
+	for i := range ports {
+		p := &ports[i]
+		w, ok := want[p.UUID]
+		if !ok {
+			continue
+		}
+		cur := p.Up != nil && *p.Up
+		if cur == w && (p.Up != nil || !w) {
+			continue
+		}
+		m := &nbdb.LogicalSwitchPort{Up: &w}
+		op, err := ovsdbops.Update(dbm, nbdb.LogicalSwitchPortTable, p.UUID, m, "up")
+		if err != nil {
+			return nil, err
+		}
+		ops = append(ops, op)
+	}
+	return ops, nil
+}

@@ -1,0 +1,125 @@
+package northd
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/cenkalti/backoff/v4"
+	"github.com/ovn-org/libovsdb/cache"
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/sirupsen/logrus"
+
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+)
+
+// monitored keeps one libovsdb client with one monitor alive. It does not
+// use libovsdb's own reconnect: after a reconnect that cache is purged and
+// refilled while readers may look, and with WithLeaderOnly it can
+// deadlock. Instead a lost or stuck client (an Echo watchdog) is replaced
+// by a fresh one, and readers see only clients whose initial dump is done.
+type monitored struct {
+	name    string
+	cfg     ovsdbconn.Config
+	model   model.ClientDBModel
+	tables  func(c client.Client) []client.MonitorOption
+	log     *logrus.Entry
+	poke    func()
+	echo    time.Duration // watchdog period; the reply must come within it
+	mu      sync.Mutex
+	current client.Client
+	gen     int // bumped at every fresh client, so rounds know to recompute
+}
+
+// get returns the ready client, if any, and its generation.
+func (m *monitored) get() (client.Client, int) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.current, m.gen
+}
+
+func (m *monitored) set(c client.Client) {
+	m.mu.Lock()
+	old := m.current
+	m.current = c
+	if c != nil {
+		m.gen++
+	}
+	m.mu.Unlock()
+	if old != nil && old != c {
+		old.Close()
+	}
+	m.poke()
+}
+
+// run keeps a client until ctx ends.
+func (m *monitored) run(ctx context.Context) {
+	bo := backoff.NewExponentialBackOff()
+	bo.InitialInterval = 100 * time.Millisecond
+	bo.MaxInterval = 5 * time.Second
+	bo.MaxElapsedTime = 0
+	for ctx.Err() == nil {
+		c, err := m.connect(ctx)
+		if err != nil {
+			wait := bo.NextBackOff()
+			m.log.WithError(err).WithField("retry_in", wait.String()).Warn("cannot connect")
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+			continue
+		}
+		bo.Reset()
+		m.log.WithField("endpoint", c.CurrentEndpoint()).Info("connected and monitoring")
+		m.set(c)
+		m.watch(ctx, c)
+		m.set(nil)
+	}
+}
+
+func (m *monitored) connect(ctx context.Context) (client.Client, error) {
+	c, err := m.cfg.NewClient(m.model)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	if err := c.Connect(cctx); err != nil {
+		return nil, err
+	}
+	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
+		AddFunc:    func(string, model.Model) { m.poke() },
+		UpdateFunc: func(string, model.Model, model.Model) { m.poke() },
+		DeleteFunc: func(string, model.Model) { m.poke() },
+	})
+	if _, err := c.Monitor(cctx, c.NewMonitor(m.tables(c)...)); err != nil {
+		c.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// watch returns when the client is lost or stops answering echoes.
+func (m *monitored) watch(ctx context.Context, c client.Client) {
+	t := time.NewTicker(m.echo)
+	defer t.Stop()
+	lost := c.DisconnectNotify()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-lost:
+			m.log.Warn("connection lost; reconnecting with a fresh client")
+			return
+		case <-t.C:
+			ectx, cancel := context.WithTimeout(ctx, m.echo)
+			err := c.Echo(ectx)
+			cancel()
+			if err != nil && ctx.Err() == nil {
+				m.log.WithError(err).Warn("echo failed (stuck client?); replacing it")
+				return
+			}
+		}
+	}
+}

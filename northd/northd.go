@@ -1,0 +1,334 @@
+package northd
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/sirupsen/logrus"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/northd/translate"
+)
+
+// Config is dvr-northd's configuration.
+type Config struct {
+	NB, SB ovsdbconn.Config
+	// BaseMAC overrides NB_Global.options:dvr_base_mac when set.
+	BaseMAC string
+	// LockName is the OVSDB lock that elects the active instance.
+	LockName string
+	// InstanceID names this instance in the epoch (default: host:pid:random).
+	InstanceID string
+	// Echo is the watchdog period of the monitors (default 5 s).
+	Echo time.Duration
+	Log  *logrus.Logger
+	// Metrics, when set, receives round statistics.
+	Metrics *Metrics
+}
+
+// Northd is one dvr-northd instance.
+type Northd struct {
+	cfg   Config
+	log   *logrus.Entry
+	wake  chan struct{}
+	nbMon *monitored
+	sbMon *monitored
+	sbw   *writer
+	nbw   *writer
+
+	active    atomic.Bool
+	epoch     string
+	pendingSB int // our last SB seq, to see in the SB monitor before the next round
+	pendingNB int
+	lastNbCfg int
+	problems  map[translate.Problem]bool
+	retryAt   time.Time
+	stats     Stats
+}
+
+// Stats are counters for tests and logs.
+type Stats struct {
+	Rounds      atomic.Int64 // rounds that computed a diff
+	SBTxns      atomic.Int64 // SB transactions committed
+	NBTxns      atomic.Int64
+	Activations atomic.Int64
+}
+
+// New builds an instance; Run starts it.
+func New(cfg Config) (*Northd, error) {
+	if cfg.Log == nil {
+		cfg.Log = logrus.New()
+	}
+	if cfg.LockName == "" {
+		cfg.LockName = "dvr_northd"
+	}
+	if cfg.InstanceID == "" {
+		host, _ := os.Hostname()
+		cfg.InstanceID = fmt.Sprintf("%s.%d.%s", host, os.Getpid(), uuid.NewString()[:8])
+	}
+	if cfg.Echo == 0 {
+		cfg.Echo = 5 * time.Second
+	}
+	n := &Northd{cfg: cfg, log: cfg.Log.WithField("instance", cfg.InstanceID), wake: make(chan struct{}, 1),
+		problems: map[translate.Problem]bool{}}
+	nbModel, err := nbdb.FullDatabaseModel()
+	if err != nil {
+		return nil, err
+	}
+	sbModel, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		return nil, err
+	}
+	n.nbMon = &monitored{name: "nb", cfg: readOnly(cfg.NB), model: nbModel, tables: nbTables, log: n.log.WithField("db", "nb"), poke: n.poke, echo: cfg.Echo}
+	n.sbMon = &monitored{name: "sb", cfg: readOnly(cfg.SB), model: sbModel, tables: sbTables, log: n.log.WithField("db", "sb"), poke: n.poke, echo: cfg.Echo}
+	for _, w := range []struct {
+		dst  **writer
+		c    ovsdbconn.Config
+		db   string
+		lock string
+	}{{&n.sbw, cfg.SB, sbDatabase, cfg.LockName}, {&n.nbw, cfg.NB, nbDatabase, ""}} {
+		eps, err := ovsdbconn.ParseEndpoints(w.c.Endpoints)
+		if err != nil {
+			return nil, err
+		}
+		var tc *tls.Config
+		for _, ep := range eps {
+			if ep[:4] == "ssl:" {
+				if tc, err = ovsdbconn.TLSConfig(w.c.PrivateKey, w.c.Certificate, w.c.CACert); err != nil {
+					return nil, err
+				}
+				break
+			}
+		}
+		*w.dst = &writer{db: w.db, endpoints: eps, tls: tc, lock: w.lock, poke: n.poke}
+	}
+	return n, nil
+}
+
+// readOnly: monitors need no leader; reads may come from any member.
+func readOnly(c ovsdbconn.Config) ovsdbconn.Config {
+	c.LeaderOnly = false
+	return c
+}
+
+func nbTables(c client.Client) []client.MonitorOption {
+	g, ls, lsp, lr, lrp := &nbdb.NBGlobal{}, &nbdb.LogicalSwitch{}, &nbdb.LogicalSwitchPort{}, &nbdb.LogicalRouter{}, &nbdb.LogicalRouterPort{}
+	return []client.MonitorOption{
+		client.WithTable(g, &g.NbCfg, &g.SbCfg, &g.HvCfg, &g.Options, &g.ExternalIDs),
+		client.WithTable(ls, &ls.Name, &ls.Ports),
+		client.WithTable(lsp, &lsp.Name, &lsp.Type, &lsp.Addresses, &lsp.Options, &lsp.Up),
+		client.WithTable(lr, &lr.Name, &lr.Ports, &lr.Options),
+		client.WithTable(lrp, &lrp.Name, &lrp.MAC, &lrp.Networks),
+	}
+}
+
+func sbTables(c client.Client) []client.MonitorOption {
+	g, ch, cp := &sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.ChassisPrivate{}
+	dp, pb, mac, rb := &sbdb.DatapathBinding{}, &sbdb.PortBinding{}, &sbdb.DVRMACBinding{}, &sbdb.DVRRouterBinding{}
+	return []client.MonitorOption{
+		client.WithTable(g, &g.NbCfg, &g.ExternalIDs),
+		client.WithTable(ch, &ch.Name, &ch.OtherConfig),
+		client.WithTable(cp, &cp.Name, &cp.NbCfg, &cp.NbCfgTimestamp),
+		client.WithTable(dp, &dp.TunnelKey, &dp.ExternalIDs),
+		client.WithTable(pb, &pb.LogicalPort, &pb.Type, &pb.Datapath, &pb.TunnelKey, &pb.MAC, &pb.Options, &pb.ExternalIDs, &pb.Chassis, &pb.Up),
+		client.WithTable(mac, &mac.ChassisName, &mac.MAC),
+		client.WithTable(rb, &rb.Datapath, &rb.ChassisName),
+	}
+}
+
+func (n *Northd) poke() {
+	select {
+	case n.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Active reports whether this instance is the one writing.
+func (n *Northd) Active() bool { return n.active.Load() }
+
+// Stats returns the instance's counters.
+func (n *Northd) Stats() *Stats { return &n.stats }
+
+// Run runs until ctx ends. It never returns early on database errors: it
+// reconnects with backoff.
+func (n *Northd) Run(ctx context.Context) error {
+	go n.nbMon.run(ctx)
+	go n.sbMon.run(ctx)
+	defer n.sbw.close()
+	defer n.nbw.close()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	n.log.Info("dvr-northd started: waiting for the databases and the lock")
+	for {
+		select {
+		case <-ctx.Done():
+			if n.active.Load() {
+				n.log.Info("stopping: releasing the lock")
+			}
+			return nil
+		case <-n.wake:
+		case <-tick.C:
+			n.checkLeader(ctx)
+		}
+		n.step(ctx)
+	}
+}
+
+// checkLeader drops the SB session when its server is no longer the RAFT
+// leader (locks are per server), so the next step redials the leader.
+func (n *Northd) checkLeader(ctx context.Context) {
+	for _, w := range []*writer{n.sbw, n.nbw} {
+		w.mu.Lock()
+		c := w.conn
+		w.mu.Unlock()
+		if c == nil || c.Err() != nil {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		ok, err := c.IsLeader(cctx, w.db)
+		cancel()
+		if err != nil || !ok {
+			n.log.WithField("db", w.db).WithField("endpoint", c.Endpoint).Info("session is not on the leader any more; redialing")
+			w.drop(c)
+			if w == n.sbw {
+				n.standby("left the SB leader")
+			}
+		}
+	}
+}
+
+func (n *Northd) standby(why string) {
+	if n.active.Swap(false) {
+		n.log.WithField("reason", why).Warn("now on standby")
+		n.cfg.Metrics.setActive(false)
+	}
+}
+
+// step runs the HA state machine and, when active and the views are
+// current, one round.
+func (n *Northd) step(ctx context.Context) {
+	if time.Now().Before(n.retryAt) {
+		return
+	}
+	nbc, _ := n.nbMon.get()
+	sbc, _ := n.sbMon.get()
+	if nbc == nil || sbc == nil {
+		return
+	}
+	if _, err := n.sbw.session(ctx); err != nil {
+		n.standby("no SB session")
+		n.backoff(err, "SB session")
+		return
+	}
+	if !n.sbw.hasLock() {
+		n.standby("lock not held")
+		return
+	}
+	if !n.active.Load() {
+		if err := n.activate(ctx); err != nil {
+			n.backoff(err, "activation")
+			return
+		}
+	}
+	if err := n.round(ctx, nbc, sbc); err != nil {
+		var te *txnError
+		if errors.As(err, &te) && te.fenced {
+			n.sbw.close()
+			n.standby(te.msg)
+			return
+		}
+		n.backoff(err, "round")
+	}
+}
+
+func (n *Northd) backoff(err error, what string) {
+	n.log.WithError(err).Warnf("%s failed; retrying in 1s", what)
+	n.retryAt = time.Now().Add(time.Second)
+	go func() { time.Sleep(time.Second); n.poke() }()
+}
+
+// activate bumps the epoch in SB then NB, each waiting on what it read.
+func (n *Northd) activate(ctx context.Context) error {
+	sc, err := n.sbw.session(ctx)
+	if err != nil {
+		return err
+	}
+	nc, err := n.nbw.session(ctx)
+	if err != nil {
+		return err
+	}
+	sg, err := readGlobal(ctx, sc, sbDatabase, sbdb.SBGlobalTable)
+	if err != nil {
+		return err
+	}
+	ng, err := readGlobal(ctx, nc, nbDatabase, nbdb.NBGlobalTable)
+	if err != nil {
+		return err
+	}
+	e := 0
+	for _, g := range []*globalRow{sg, ng} {
+		if g != nil {
+			e = max(e, epochOf(g.ids[KeyEpoch]))
+		}
+	}
+	epoch := fmt.Sprintf("%d:%s", e+1, n.cfg.InstanceID)
+	sops := append([]ovsdb.Operation{{Op: ovsdb.OperationAssert, Lock: &n.cfg.LockName}}, bumpOps(sbdb.SBGlobalTable, sg, epoch)...)
+	if err := checked(sc.Transact(ctx, sbDatabase, sops...)); err != nil {
+		return fmt.Errorf("SB epoch bump: %w", err)
+	}
+	if err := checked(nc.Transact(ctx, nbDatabase, bumpOps(nbdb.NBGlobalTable, ng, epoch)...)); err != nil {
+		return fmt.Errorf("NB epoch bump: %w", err)
+	}
+	n.epoch = epoch
+	n.pendingSB, n.pendingNB = 0, 0
+	n.active.Store(true)
+	n.stats.Activations.Add(1)
+	n.cfg.Metrics.setActive(true)
+	n.log.WithField("epoch", epoch).Info("lock acquired: this dvr-northd instance is now active")
+	return nil
+}
+
+func checked(res []ovsdb.OperationResult, err error) error {
+	if err != nil {
+		return err
+	}
+	for _, r := range res {
+		if r.Error != "" {
+			return fmt.Errorf("%s: %s", r.Error, r.Details)
+		}
+	}
+	return nil
+}
+
+// current reports whether a monitor's view shows our epoch and last write.
+func (n *Northd) current(ids map[string]string, pending int) bool {
+	if ids[KeyEpoch] != n.epoch {
+		return false
+	}
+	seq, _ := strconv.Atoi(ids[KeySeq])
+	return seq >= pending
+}
+
+func dbModel(c client.Client, cm func() (model.ClientDBModel, error)) (model.DatabaseModel, error) {
+	m, err := cm()
+	if err != nil {
+		return model.DatabaseModel{}, err
+	}
+	dbm, errs := model.NewDatabaseModel(c.Schema(), m)
+	if len(errs) > 0 {
+		return model.DatabaseModel{}, errs[0]
+	}
+	return dbm, nil
+}

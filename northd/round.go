@@ -1,0 +1,207 @@
+package northd
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/northd/translate"
+)
+
+// readNB copies the NB cache into a snapshot.
+func readNB(ctx context.Context, c client.Client) (*NBState, error) {
+	s := &NBState{}
+	var gs []nbdb.NBGlobal
+	for _, l := range []any{&gs, &s.Switches, &s.SwitchPorts, &s.Routers, &s.RouterPorts} {
+		if err := c.List(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	if len(gs) > 0 {
+		s.Global = &gs[0]
+	}
+	return s, nil
+}
+
+// readSB copies the SB cache into a snapshot.
+func readSB(ctx context.Context, c client.Client) (*SBState, error) {
+	s := &SBState{}
+	var gs []sbdb.SBGlobal
+	for _, l := range []any{&gs, &s.Chassis, &s.ChassisPrivate, &s.Datapaths, &s.Ports, &s.MACs, &s.RouterBindings} {
+		if err := c.List(ctx, l); err != nil {
+			return nil, err
+		}
+	}
+	if len(gs) > 0 {
+		s.Global = &gs[0]
+	}
+	return s, nil
+}
+
+// round computes the desired SB from the current views and commits the
+// difference: SB first (with SB_Global.nb_cfg), then NB (LSP.up, sb_cfg,
+// hv_cfg). It does nothing until both views show our last writes.
+func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
+	start := time.Now()
+	nb, err := readNB(ctx, nbc)
+	if err != nil {
+		return err
+	}
+	sb, err := readSB(ctx, sbc)
+	if err != nil {
+		return err
+	}
+	if nb.Global == nil || sb.Global == nil || !n.current(sb.Global.ExternalIDs, n.pendingSB) || !n.current(nb.Global.ExternalIDs, n.pendingNB) {
+		return nil // our epoch bump or last commit is not in view yet
+	}
+	out := translate.Translate(Input(nb, sb, n.cfg.BaseMAC))
+	n.logProblems(out.Problems)
+	n.stats.Rounds.Add(1)
+
+	nbCfg := nb.Global.NbCfg
+	sbm, err := dbModel(sbc, sbdb.FullDatabaseModel)
+	if err != nil {
+		return err
+	}
+	ops, counts, err := DiffSB(sbm, &out, sb)
+	if err != nil {
+		return err
+	}
+	if sb.Global.NbCfg != nbCfg {
+		op, err := ovsdbops.Update(sbm, sbdb.SBGlobalTable, sb.Global.UUID, &sbdb.SBGlobal{NbCfg: nbCfg}, "nb_cfg")
+		if err != nil {
+			return err
+		}
+		ops = append(ops, op)
+	}
+	if len(ops) > 0 {
+		seq := seqOf(sb.Global.ExternalIDs) + 1
+		ops = append(ops, ovsdbops.SetMapKey(sbdb.SBGlobalTable, sb.Global.UUID, "external_ids", KeySeq, strconv.Itoa(seq))...)
+		if _, err := n.sbw.transact(ctx, sbdb.SBGlobalTable, n.epoch, ops); err != nil {
+			return err
+		}
+		n.pendingSB = seq
+		n.stats.SBTxns.Add(1)
+		n.cfg.Metrics.wrote(counts)
+	}
+
+	nbm, err := dbModel(nbc, nbdb.FullDatabaseModel)
+	if err != nil {
+		return err
+	}
+	nops, err := DiffLSPUp(nbm, out.LSPUp, nb.SwitchPorts)
+	if err != nil {
+		return err
+	}
+	nbCounts := Counts{nbdb.LogicalSwitchPortTable: len(nops)}
+	if gops, err := n.globalOps(nbm, nb, sb, nbCfg); err != nil {
+		return err
+	} else if len(gops) > 0 {
+		nops = append(nops, gops...)
+		nbCounts[nbdb.NBGlobalTable]++
+	}
+	if len(nops) > 0 {
+		seq := seqOf(nb.Global.ExternalIDs) + 1
+		nops = append(nops, ovsdbops.SetMapKey(nbdb.NBGlobalTable, nb.Global.UUID, "external_ids", KeySeq, strconv.Itoa(seq))...)
+		if _, err := n.nbw.transact(ctx, nbdb.NBGlobalTable, n.epoch, nops); err != nil {
+			return err
+		}
+		n.pendingNB = seq
+		n.stats.NBTxns.Add(1)
+		n.cfg.Metrics.wrote(nbCounts)
+	}
+	n.cfg.Metrics.round("full", time.Since(start))
+	return nil
+}
+
+func seqOf(ids map[string]string) int {
+	s, _ := strconv.Atoi(ids[KeySeq])
+	return s
+}
+
+// globalOps updates NB_Global's barrier columns: nb_cfg_timestamp when a
+// new nb_cfg is first seen, sb_cfg once SB holds it (this round's SB
+// commit, already acknowledged, carried it), hv_cfg from the chassis.
+func (n *Northd) globalOps(nbm model.DatabaseModel, nb *NBState, sb *SBState, nbCfg int) ([]ovsdb.Operation, error) {
+	g := nb.Global
+	now := int(time.Now().UnixMilli())
+	w := &nbdb.NBGlobal{}
+	var cols []string
+	if nbCfg != n.lastNbCfg {
+		n.lastNbCfg = nbCfg
+		w.NbCfgTimestamp = now
+		cols = append(cols, "nb_cfg_timestamp")
+	}
+	if g.SbCfg != nbCfg {
+		w.SbCfg, w.SbCfgTimestamp = nbCfg, now
+		cols = append(cols, "sb_cfg", "sb_cfg_timestamp")
+	}
+	hv, hvTS := hvCfg(sb, nbCfg)
+	if g.HvCfg != hv {
+		w.HvCfg, w.HvCfgTimestamp = hv, hvTS
+		if hvTS == 0 {
+			w.HvCfgTimestamp = now
+		}
+		cols = append(cols, "hv_cfg", "hv_cfg_timestamp")
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	op, err := ovsdbops.Update(nbm, nbdb.NBGlobalTable, g.UUID, w, cols...)
+	if err != nil {
+		return nil, err
+	}
+	return []ovsdb.Operation{op}, nil
+}
+
+// hvCfg is the minimum nb_cfg the registered chassis report (nbCfg when
+// there are none) and the latest timestamp among chassis at that minimum.
+func hvCfg(sb *SBState, nbCfg int) (int, int) {
+	registered := map[string]bool{}
+	for _, c := range sb.Chassis {
+		if c.OtherConfig["is-remote"] != "true" {
+			registered[c.Name] = true
+		}
+	}
+	minCfg, ts, any := 0, 0, false
+	for _, p := range sb.ChassisPrivate {
+		if !registered[p.Name] {
+			continue
+		}
+		switch {
+		case !any || p.NbCfg < minCfg:
+			minCfg, ts, any = p.NbCfg, p.NbCfgTimestamp, true
+		case p.NbCfg == minCfg && p.NbCfgTimestamp > ts:
+			ts = p.NbCfgTimestamp
+		}
+	}
+	if !any {
+		return nbCfg, 0
+	}
+	return minCfg, ts
+}
+
+// logProblems logs each skipped row once, and once more when it is fixed.
+func (n *Northd) logProblems(ps []translate.Problem) {
+	now := make(map[translate.Problem]bool, len(ps))
+	for _, p := range ps {
+		now[p] = true
+		if !n.problems[p] {
+			n.log.WithFields(map[string]any{"table": p.Table, "row": p.Name}).Warn("skipped: " + p.Reason)
+		}
+	}
+	for p := range n.problems {
+		if !now[p] {
+			n.log.WithFields(map[string]any{"table": p.Table, "row": p.Name}).Info("no longer skipped (was: " + p.Reason + ")")
+		}
+	}
+	n.problems = now
+	n.cfg.Metrics.setProblems(len(ps))
+}

@@ -1,0 +1,109 @@
+package northd
+
+import (
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/northd/translate"
+)
+
+// NBState is the NB rows northd reads.
+type NBState struct {
+	Global      *nbdb.NBGlobal
+	Switches    []nbdb.LogicalSwitch
+	SwitchPorts []nbdb.LogicalSwitchPort
+	Routers     []nbdb.LogicalRouter
+	RouterPorts []nbdb.LogicalRouterPort
+}
+
+// SBState is the SB rows northd reads.
+type SBState struct {
+	Global         *sbdb.SBGlobal
+	Chassis        []sbdb.Chassis
+	ChassisPrivate []sbdb.ChassisPrivate
+	Datapaths      []sbdb.DatapathBinding
+	Ports          []sbdb.PortBinding
+	MACs           []sbdb.DVRMACBinding
+	RouterBindings []sbdb.DVRRouterBinding
+}
+
+// External-ID keys northd keeps in NB_Global and SB_Global.
+const (
+	KeyEpoch = "dvr-northd-epoch"
+	KeySeq   = "dvr-northd-seq"
+)
+
+// OptBaseMAC is the NB_Global option holding the DVR base MAC.
+const OptBaseMAC = "dvr_base_mac"
+
+// datapathIdentity is the NB UUID a Datapath_Binding stands for.
+func datapathIdentity(dp *sbdb.DatapathBinding) string {
+	if u := dp.ExternalIDs[translate.KeyLogicalSwitch]; u != "" {
+		return u
+	}
+	return dp.ExternalIDs[translate.KeyLogicalRouter]
+}
+
+// Input builds translate's input from the two snapshots. baseMAC, when
+// set (the --dvr-base-mac flag), overrides NB_Global.options:dvr_base_mac.
+func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
+	in := translate.Input{
+		Switches:     make(map[string]*translate.Switch, len(nb.Switches)),
+		SwitchPorts:  make(map[string]*translate.SwitchPort, len(nb.SwitchPorts)),
+		Routers:      make(map[string]*translate.Router, len(nb.Routers)),
+		RouterPorts:  make(map[string]*translate.RouterPort, len(nb.RouterPorts)),
+		Claims:       make(map[string]translate.Claim, len(sb.Ports)),
+		DatapathKeys: make(map[string]int, len(sb.Datapaths)),
+		PortKeys:     make(map[string]translate.PortKey, len(sb.Ports)),
+		DVRMACs:      make(map[string]string, len(sb.MACs)),
+	}
+	for i := range nb.Switches {
+		ls := &nb.Switches[i]
+		in.Switches[ls.UUID] = &translate.Switch{UUID: ls.UUID, Name: ls.Name, Ports: ls.Ports}
+	}
+	for i := range nb.SwitchPorts {
+		p := &nb.SwitchPorts[i]
+		in.SwitchPorts[p.UUID] = &translate.SwitchPort{UUID: p.UUID, Name: p.Name, Type: p.Type, Addresses: p.Addresses, Options: p.Options}
+	}
+	for i := range nb.Routers {
+		lr := &nb.Routers[i]
+		in.Routers[lr.UUID] = &translate.Router{UUID: lr.UUID, Name: lr.Name, Ports: lr.Ports, Options: lr.Options}
+	}
+	for i := range nb.RouterPorts {
+		p := &nb.RouterPorts[i]
+		in.RouterPorts[p.UUID] = &translate.RouterPort{UUID: p.UUID, Name: p.Name, MAC: p.MAC, Networks: p.Networks}
+	}
+	in.BaseMAC = baseMAC
+	if in.BaseMAC == "" && nb.Global != nil {
+		in.BaseMAC = nb.Global.Options[OptBaseMAC]
+	}
+	chassisName := make(map[string]string, len(sb.Chassis))
+	for _, c := range sb.Chassis {
+		chassisName[c.UUID] = c.Name
+		in.Chassis = append(in.Chassis, c.Name)
+	}
+	dpNB := make(map[string]string, len(sb.Datapaths))
+	for i := range sb.Datapaths {
+		dp := &sb.Datapaths[i]
+		id := datapathIdentity(dp)
+		if id == "" {
+			continue
+		}
+		dpNB[dp.UUID] = id
+		if _, dup := in.DatapathKeys[id]; !dup {
+			in.DatapathKeys[id] = dp.TunnelKey
+		}
+	}
+	for i := range sb.Ports {
+		pb := &sb.Ports[i]
+		if id := dpNB[pb.Datapath]; id != "" {
+			in.PortKeys[pb.LogicalPort] = translate.PortKey{Datapath: id, Key: pb.TunnelKey}
+		}
+		if pb.Chassis != nil {
+			in.Claims[pb.LogicalPort] = translate.Claim{Chassis: chassisName[*pb.Chassis], Up: pb.Up != nil && *pb.Up}
+		}
+	}
+	for _, m := range sb.MACs {
+		in.DVRMACs[m.ChassisName] = m.MAC
+	}
+	return in
+}
