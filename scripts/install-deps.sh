@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages the project runs and tests against (real
 # ovsdb-server, ovs-vswitchd, ovs-pki, the OVN 23.03 tools, iproute2, make,
-# git), as root, without leaving system OVS/OVN daemons running: service
+# git; ca-certificates for the Go module proxy), as root, without leaving system OVS/OVN daemons running: service
 # starts are denied while packages install (a policy-rc.d of our own, unless
 # the machine already has one), and a daemon the install started anyway (a
 # pid file with a live process that was not there before) is stopped by
@@ -12,7 +12,7 @@ set -euo pipefail
 say() { printf '[deps] %s\n' "$*"; }
 die() { printf '[deps] FAILED: %s\n' "$*" >&2; exit 1; }
 
-PACKAGES=(openvswitch-switch ovn-central ovn-host iproute2 openvswitch-pki make git)
+PACKAGES=(openvswitch-switch ovn-central ovn-host iproute2 openvswitch-pki make git ca-certificates)
 POLICY=/usr/sbin/policy-rc.d
 LOG=${DEPS_LOG:-/tmp/dvr-apt.log}
 
