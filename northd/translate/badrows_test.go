@@ -1,0 +1,118 @@
+package translate_test
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dvr-ovn/dvr/northd/translate"
+)
+
+// TestBadRowsSkipped: rows other clients wrote that dvr-nbctl would have
+// refused are reported, left out of SB, and the rest is unaffected.
+func TestBadRowsSkipped(t *testing.T) {
+	cases := []struct {
+		name    string
+		mutate  func(in translate.Input)
+		skipped string // port or router port left without a binding
+		reason  string
+	}{
+		{"malformed address", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.300"}
+		}, "vm12", "10.0.1.300"},
+		{"dynamic address", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"dynamic"}
+		}, "vm12", "dynamic"},
+		{"duplicate IP", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.11"}
+		}, "vm12", "IP 10.0.1.11 is also used by vm11"},
+		{"IP of the gateway", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.1"}
+		}, "vm12", "IP 10.0.1.1 is also used by router port r1-sw1"},
+		{"duplicate MAC", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0b 10.0.1.12"}
+		}, "vm12", "MAC fa:16:3e:00:01:0b is also used by vm11"},
+		{"router port names a missing LRP", func(in translate.Input) {
+			for u, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					delete(in.RouterPorts, u)
+					r := in.Routers[uuidOf(in, "lr", "r1")]
+					r.Ports = slices.DeleteFunc(slices.Clone(r.Ports), func(x string) bool { return x == u })
+				}
+			}
+		}, "r1-sw2", `router-port "r1-sw2" names no router port`},
+		{"invalid router network", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"10.0.2.0/24"}
+				}
+			}
+		}, "r1-sw2", "network address"},
+		{"router network without prefix", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"10.0.2.1"}
+				}
+			}
+		}, "r1-sw2", "prefix length is required"},
+		{"bad router MAC", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.MAC = "zz:16:3e:00:ff:02"
+				}
+			}
+		}, "r1-sw2", "bad mac"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			in := seedInput()
+			c.mutate(in)
+			out := translate.Translate(in)
+			if _, ok := out.Ports[c.skipped]; ok {
+				t.Fatalf("%s reached SB", c.skipped)
+			}
+			found := false
+			for _, p := range out.Problems {
+				found = found || strings.Contains(p.Reason, c.reason)
+			}
+			if !found {
+				t.Fatalf("no problem mentioning %q: %v", c.reason, out.Problems)
+			}
+			if _, ok := out.Ports["vm11"]; !ok {
+				t.Fatal("a good port was dropped too")
+			}
+			if _, ok := out.Ports["r1-sw1"]; !ok {
+				t.Fatal("a good interface was dropped too")
+			}
+		})
+	}
+}
+
+// TestDuplicateIPKeepsTheBoundPort: of two ports with one IP, the one SB
+// already has keeps its binding, whatever the names.
+func TestDuplicateIPKeepsTheBoundPort(t *testing.T) {
+	in := seedInput()
+	sw1 := uuidOf(in, "ls", "sw1")
+	in.SwitchPorts["lsp_aaa"] = &translate.SwitchPort{UUID: "lsp_aaa", Name: "aaa", Addresses: []string{"fa:16:3e:00:01:aa 10.0.1.12"}}
+	in.Switches[sw1].Ports = append(slices.Clone(in.Switches[sw1].Ports), "lsp_aaa")
+	in.PortKeys["vm12"] = translate.PortKey{Datapath: sw1, Key: 3}
+	out := translate.Translate(in)
+	if _, ok := out.Ports["vm12"]; !ok {
+		t.Fatal("the bound port lost its binding to a newcomer")
+	}
+	if _, ok := out.Ports["aaa"]; ok {
+		t.Fatal("the newcomer with a duplicate IP got a binding")
+	}
+}
+
+func TestNonDistributedRouter(t *testing.T) {
+	in := seedInput()
+	in.Routers[uuidOf(in, "lr", "r1")].Options = map[string]string{"distributed": "false"}
+	out := translate.Translate(in)
+	if _, ok := out.Datapaths[uuidOf(in, "lr", "r1")]; ok {
+		t.Fatal("a non-distributed router got a datapath")
+	}
+	if _, ok := out.Ports["r1-sw1"]; ok || len(out.Problems) != 2 {
+		t.Fatalf("interfaces of a non-distributed router: ports %v problems %v", out.Ports["r1-sw1"], out.Problems)
+	}
+}
