@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"maps"
 
-	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 	"github.com/dvr-ovn/dvr/northd/translate"
+	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 )
 
 // inputOf turns fixture NB rows into a translate.Input (NB part only).
