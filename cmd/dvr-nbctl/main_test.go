@@ -275,3 +275,23 @@ func TestMainSSL(t *testing.T) {
 		t.Fatalf("switches: %q", got)
 	}
 }
+
+// A 3-member cluster over SSL, followers listed first.
+func TestMainSSLRaftFollowerFirst(t *testing.T) {
+	nb := ovsdbtest.StartNB(t, ovsdbtest.Clustered(3), ovsdbtest.WithSSL())
+	leader := nb.Leader()
+	var eps []string
+	for _, m := range nb.Members {
+		if m != leader {
+			eps = append(eps, fmt.Sprintf("ssl:127.0.0.1:%d", m.SSLPort))
+		}
+	}
+	eps = append(eps, fmt.Sprintf("ssl:127.0.0.1:%d", leader.SSLPort))
+	p := nb.PKI
+	pki := []string{"-p", p.ClientKey, "-c", p.ClientCert, "-C", p.CACert}
+	db := "--db=" + strings.Join(eps, ",")
+	mustOK(t, ovsdbtest.RunNbctl(t, append([]string{db}, append(pki, "init", "--", "ls-add", "sslraft")...)...))
+	if got := names(t, nb, "Logical_Switch"); !slices.Equal(got, []string{"sslraft"}) {
+		t.Fatalf("switches: %q", got)
+	}
+}

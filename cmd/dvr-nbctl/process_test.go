@@ -148,6 +148,41 @@ func TestConcurrentProcessesSameIP(t *testing.T) {
 	}
 }
 
+// Two processes adding the same port name: the server's unique index makes
+// one lose, with OVN's wording.
+func TestConcurrentProcessesLspAdd(t *testing.T) {
+	nb := ovsdbtest.StartNB(t)
+	db := "--db=" + nb.Endpoint()
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "ls-add", "sw1", "--", "ls-add", "sw2"))
+	for i := range rounds {
+		name := fmt.Sprintf("p%d", i)
+		rs := race(t, []string{db, "lsp-add", "sw1", name}, []string{db, "lsp-add", "sw2", name})
+		oneWins(t, rs, name+": a port with this name already exists")
+		if n := count(names(t, nb, "Logical_Switch_Port"), name); n != 1 {
+			t.Fatalf("round %d: %d ports named %s", i, n, name)
+		}
+	}
+}
+
+// Two router ports with overlapping networks on one router at once: one
+// wins, the router never holds both.
+func TestConcurrentProcessesOverlappingNetworks(t *testing.T) {
+	nb := ovsdbtest.StartNB(t)
+	db := "--db=" + nb.Endpoint()
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "lr-add", "r1"))
+	for i := range rounds {
+		a, b := fmt.Sprintf("ra%d", i), fmt.Sprintf("rb%d", i)
+		rs := race(t,
+			[]string{db, "lrp-add", "r1", a, fmt.Sprintf("00:00:00:00:aa:%02x", i), fmt.Sprintf("10.%d.0.1/24", i)},
+			[]string{db, "lrp-add", "r1", b, fmt.Sprintf("00:00:00:00:bb:%02x", i), fmt.Sprintf("10.%d.0.2/16", i)})
+		oneWins(t, rs, "overlaps")
+		lrps := names(t, nb, "Logical_Router_Port")
+		if count(lrps, a)+count(lrps, b) != 1 {
+			t.Fatalf("round %d: router ports %q", i, lrps)
+		}
+	}
+}
+
 // nbGlobal reads NB_Global's counters.
 func nbGlobal(t *testing.T, nb *ovsdbtest.Server) (nbCfg, sbCfg, hvCfg int) {
 	t.Helper()
