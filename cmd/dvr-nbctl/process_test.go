@@ -183,10 +183,52 @@ func TestConcurrentProcessesOverlappingNetworks(t *testing.T) {
 	}
 }
 
+// Two routers attached to one switch at once with the same gateway IP:
+// one attachment wins, the other is refused, and the IP is on the switch
+// once.
+func TestConcurrentProcessesLrAttachSameGateway(t *testing.T) {
+	nb := ovsdbtest.StartNB(t)
+	db := "--db=" + nb.Endpoint()
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "lr-add", "ra", "--", "lr-add", "rb"))
+	for i := range rounds {
+		sw := fmt.Sprintf("sw%d", i)
+		mustOK(t, ovsdbtest.RunNbctl(t, db, "ls-add", sw))
+		gw := fmt.Sprintf("10.%d.0.1/24", i)
+		rs := race(t,
+			[]string{db, "lr-attach", "ra", sw, "ra-" + sw, fmt.Sprintf("00:00:00:00:aa:%02x", i), gw},
+			[]string{db, "lr-attach", "rb", sw, "rb-" + sw, fmt.Sprintf("00:00:00:00:bb:%02x", i), gw})
+		oneWins(t, rs, fmt.Sprintf("10.%d.0.1", i))
+		lsps := names(t, nb, "Logical_Switch_Port")
+		lrps := names(t, nb, "Logical_Router_Port")
+		if count(lsps, sw+"-ra")+count(lsps, sw+"-rb") != 1 || count(lrps, "ra-"+sw)+count(lrps, "rb-"+sw) != 1 {
+			t.Fatalf("round %d: switch ports %q, router ports %q", i, lsps, lrps)
+		}
+	}
+}
+
+// Two first-time inits race to create NB_Global (at most one row): both
+// succeed and there is one row.
+func TestConcurrentProcessesInit(t *testing.T) {
+	nb := ovsdbtest.StartNB(t)
+	db := "--db=" + nb.Endpoint()
+	for i := range rounds {
+		ovsdbtest.Transact(t, readEP(t, nb), nbDB, map[string]any{"op": "delete", "table": "NB_Global", "where": []any{}})
+		rs := race(t, []string{db, "init"}, []string{db, "init", "--", "ls-add", fmt.Sprintf("i%d", i)})
+		mustOK(t, rs[0])
+		mustOK(t, rs[1])
+		if n := len(ovsdbtest.SelectRows(t, readEP(t, nb), nbDB, "NB_Global", "nb_cfg")); n != 1 {
+			t.Fatalf("round %d: %d NB_Global rows", i, n)
+		}
+	}
+}
+
 // nbGlobal reads NB_Global's counters.
 func nbGlobal(t *testing.T, nb *ovsdbtest.Server) (nbCfg, sbCfg, hvCfg int) {
 	t.Helper()
 	rows := ovsdbtest.SelectRows(t, readEP(t, nb), nbDB, "NB_Global", "nb_cfg", "sb_cfg", "hv_cfg")
+	if len(rows) == 0 {
+		return 0, 0, 0 // not created yet
+	}
 	if len(rows) != 1 {
 		t.Fatalf("%d NB_Global rows", len(rows))
 	}
@@ -242,6 +284,25 @@ func TestWaitSbTimesOutWithoutNorthd(t *testing.T) {
 	mustFail(t, ovsdbtest.RunNbctl(t, db, "--wait=hv", "-t", "1", "sync"), "sb_cfg")
 }
 
+// Without init, the command creates NB_Global itself with nb_cfg=1 and
+// waits for that.
+func TestWaitSbOnFreshDatabase(t *testing.T) {
+	nb := ovsdbtest.StartNB(t)
+	db := "--db=" + nb.Endpoint()
+	mustFail(t, ovsdbtest.RunNbctl(t, db, "--wait=sb", "--timeout=1", "ls-add", "f1"), "sb_cfg")
+	ovsdbtest.Transact(t, readEP(t, nb), nbDB, map[string]any{"op": "delete", "table": "NB_Global", "where": []any{}})
+	p := startNbctl(t, db, "--wait=sb", "ls-add", "f2")
+	cfg := waitNbCfg(t, nb, 0, p)
+	if cfg != 1 {
+		t.Fatalf("nb_cfg %d on a fresh NB_Global", cfg)
+	}
+	stillWaiting(t, p, "sb_cfg reached 1")
+	setCfg(t, nb, "sb_cfg", 1)
+	mustOK(t, p.wait())
+}
+
+// With NB_Global already there (the usual case), the command bumps nb_cfg
+// and waits for northd to copy the new value into sb_cfg.
 func TestWaitSbReturnsOnceNorthdCatchesUp(t *testing.T) {
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
