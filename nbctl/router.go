@@ -179,7 +179,13 @@ func sameRouterPort(t *txn, old, lr *row, spec routerPortSpec) error {
 	if m, _ := addr.ParseMAC(p.MAC); m != spec.mac {
 		return fmt.Errorf("%s: port already exists with mac %s", spec.name, p.MAC)
 	}
-	have := slices.Clone(p.Networks)
+	have := make([]string, len(p.Networks))
+	for i, n := range p.Networks {
+		have[i] = n
+		if pfx, err := netip.ParsePrefix(n); err == nil {
+			have[i] = pfx.String() // other writers may spell it differently
+		}
+	}
 	want := spec.networkStrings()
 	slices.Sort(have)
 	slices.Sort(want)

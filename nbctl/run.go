@@ -216,8 +216,14 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 		if len(rows) != 1 {
 			return 0, false, errRetry // NB_Global vanished meanwhile
 		}
-		v, _ := rows[0]["nb_cfg"].(int)
-		cfg = v
+		switch v := rows[0]["nb_cfg"].(type) {
+		case float64: // JSON numbers decode as float64
+			cfg = int(v)
+		case int:
+			cfg = v
+		default:
+			return 0, false, fmt.Errorf("unexpected nb_cfg value %v", v)
+		}
 	}
 	return cfg, waitNeeded, nil
 }
