@@ -124,3 +124,47 @@ func TestInteropMayExistOnOVNRows(t *testing.T) {
 	// A real difference is still refused.
 	d.dvrFail("r1-sw9", "--may-exist", "lrp-add", "r1", "r1-sw9", "00:00:00:00:ff:09", "10.0.9.1/24")
 }
+
+// dvr-nbctl's validation sees the rows ovn-nbctl wrote: the gateway of a
+// router-type port, other ports' MACs and IPs (IPv6 too).
+func TestInteropValidationSeesOVNRows(t *testing.T) {
+	schemas(t, func(t *testing.T, d *nbdb) {
+		seedByOVN(d)
+		d.ovn("lsp-set-addresses", "vm12", "fa:16:3e:00:01:0c 10.0.1.12 2001:db8:1::c")
+		for _, c := range []struct{ addr, want string }{
+			{"fa:16:3e:00:01:99 10.0.1.1", "10.0.1.1"},           // r1-sw1's gateway IP
+			{"fa:16:3e:00:ff:01 10.0.1.99", "fa:16:3e:00:ff:01"}, // r1-sw1's MAC
+			{"fa:16:3e:00:01:99 10.0.1.12", "10.0.1.12"},         // vm12's IP
+			{"FA:16:3E:00:01:0C 10.0.1.99", "fa:16:3e:00:01:0c"}, // vm12's MAC, other case
+			{"fa:16:3e:00:01:99 2001:db8:1:0::c", "2001:db8:1::c"},
+		} {
+			d.dvrFail(c.want, "lsp-set-addresses", "vm11", c.addr)
+		}
+		if g := d.ovn("lsp-get-addresses", "vm11"); g != "fa:16:3e:00:01:0b 10.0.1.11\n" {
+			t.Fatalf("vm11 changed by refused commands: %q", g)
+		}
+		// The same addresses are fine on the other switch.
+		d.dvr("lsp-set-addresses", "vm21", "fa:16:3e:00:02:99 10.0.1.12")
+		// And a new attachment may not take a VM's IP as its gateway.
+		d.dvr("lr-add", "r2")
+		d.dvrFail("10.0.1.11", "lr-attach", "r2", "sw1", "r2-sw1", "fa:16:3e:00:ff:21", "10.0.1.11/24")
+		if g := d.names("Logical_Router_Port"); len(g) != 2 {
+			t.Fatalf("router ports after a refused lr-attach: %q", g)
+		}
+	})
+}
+
+// lr-detach removes every router-type port that names the LRP, even ones
+// ovn-nbctl put on other switches, and leaves a non-router port with a
+// stray router-port option alone.
+func TestInteropLrDetachAllAttachments(t *testing.T) {
+	schemas(t, func(t *testing.T, d *nbdb) {
+		seedByOVN(d)
+		d.ovn("lsp-add", "sw2", "extra", "--", "lsp-set-type", "extra", "router",
+			"--", "lsp-set-addresses", "extra", "router", "--", "lsp-set-options", "extra", "router-port=r1-sw1",
+			"--", "lsp-add", "sw2", "stray", "--", "lsp-set-options", "stray", "router-port=r1-sw1")
+		d.dvr("lr-detach", "r1-sw1")
+		wantRows(t, d, "lr-detach r1-sw1", seedLS,
+			[]string{"stray", "sw2-r1", "vm11", "vm12", "vm21", "vm22"}, seedLR, []string{"r1-sw2"})
+	})
+}

@@ -125,6 +125,10 @@ func TestMainUsageErrors(t *testing.T) {
 		{"negative --timeout", []string{db, "--timeout=-1", "ls-list"}, []string{"--timeout"}},
 		{"option for the wrong command", []string{db, "--if-exists", "ls-add", "x"}, []string{"--if-exists"}},
 		{"unknown per-command option", []string{db, "ls-list", "--", "--bogus-opt", "ls-add", "x"}, []string{"--bogus-opt"}},
+		{"no command", []string{db}, []string{"missing command"}},
+		{"empty chain element", []string{db, "ls-list", "--"}, []string{"missing command"}},
+		{"unknown global option", []string{db, "--bogus-global", "ls-list"}, []string{"bogus-global"}},
+		{"bad --timeout value", []string{db, "--timeout=soon", "ls-list"}, []string{"soon"}},
 		{"no database", []string{"ls-list"}, []string{"DVR_NB_DB"}},
 		{"bad endpoint", []string{"--db=http://x", "ls-list"}, []string{"http://x"}},
 		{"missing unix socket", []string{"--db=unix:" + missing, "ls-list"}, []string{missing}},
@@ -246,6 +250,18 @@ func TestMainRaftFollowerFirst(t *testing.T) {
 		if !slices.Equal(got, []string{"sw1"}) {
 			t.Fatalf("follower %d switches: %q", m.Index, got)
 		}
+	}
+
+	// The leader goes away: with the dead member listed first, dvr-nbctl
+	// skips it and writes through the newly elected leader.
+	nb.StopMember(leader)
+	if err := nb.WaitLeader(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	db = "--db=" + strings.Join(append([]string{"unix:" + leader.Socket}, followers...), ",")
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "ls-add", "after-failover"))
+	if got := names(t, nb, "Logical_Switch"); !slices.Equal(got, []string{"after-failover", "sw1"}) {
+		t.Fatalf("switches after failover: %q", got)
 	}
 }
 
