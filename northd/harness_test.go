@@ -72,7 +72,12 @@ func (e *env) start(id string) *instance {
 	ctx, cancel := context.WithCancel(context.Background())
 	in := &instance{n: n, cancel: cancel, done: make(chan struct{}), log: buf, mu: mu}
 	go func() { defer close(in.done); _ = n.Run(ctx) }()
-	e.t.Cleanup(in.stop)
+	e.t.Cleanup(func() {
+		in.stop()
+		if e.t.Failed() {
+			e.t.Logf("northd %s log:\n%s", id, in.logText())
+		}
+	})
 	return in
 }
 
@@ -185,4 +190,9 @@ func (e *env) golden(name string) {
 		e.t.Fatalf("%v (run go test ./northd -run %s -update to create it)", err, e.t.Name())
 	}
 	e.eventually(string(want))
+}
+
+func runCmd(name string, args ...string) (string, error) {
+	out, err := exec.Command(name, args...).CombinedOutput()
+	return string(out), err
 }

@@ -53,6 +53,16 @@ func (m *monitored) set(c client.Client) {
 	m.poke()
 }
 
+// reset drops the current client; run connects a fresh one.
+func (m *monitored) reset() {
+	m.mu.Lock()
+	c := m.current
+	m.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
 // run keeps a client until ctx ends.
 func (m *monitored) run(ctx context.Context) {
 	bo := backoff.NewExponentialBackOff()

@@ -52,10 +52,12 @@ type Northd struct {
 	epoch     string
 	pendingSB int // our last SB seq, to see in the SB monitor before the next round
 	pendingNB int
-	lastNbCfg int
 	problems  map[translate.Problem]bool
 	retryAt   time.Time
-	stats     Stats
+	// waitingSince is when rounds started waiting for the monitors to show
+	// our last write (zero when they show it).
+	waitingSince time.Time
+	stats        Stats
 }
 
 // Stats are counters for tests and logs.

@@ -8,6 +8,7 @@ import (
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
@@ -59,8 +60,31 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return err
 	}
 	if nb.Global == nil || sb.Global == nil || !n.current(sb.Global.ExternalIDs, n.pendingSB) || !n.current(nb.Global.ExternalIDs, n.pendingNB) {
-		return nil // our epoch bump or last commit is not in view yet
+		// Our epoch bump or last commit is not in view yet.
+		if n.waitingSince.IsZero() {
+			n.waitingSince = time.Now()
+		} else if time.Since(n.waitingSince) > staleView {
+			n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB}).
+				Warnf("the monitors have not shown our last write for %v: replacing them", staleView)
+			n.waitingSince = time.Time{}
+			n.nbMon.reset()
+			n.sbMon.reset()
+			return nil
+		}
+		if n.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+			var sbIDs, nbIDs map[string]string
+			if sb.Global != nil {
+				sbIDs = sb.Global.ExternalIDs
+			}
+			if nb.Global != nil {
+				nbIDs = nb.Global.ExternalIDs
+			}
+			n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB, "sb_ids": sbIDs, "nb_ids": nbIDs}).
+				Debug("waiting for the monitors to show our last write")
+		}
+		return nil
 	}
+	n.waitingSince = time.Time{}
 	out := translate.Translate(Input(nb, sb, n.cfg.BaseMAC))
 	n.logProblems(out.Problems)
 	n.stats.Rounds.Add(1)
@@ -101,7 +125,7 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return err
 	}
 	nbCounts := Counts{nbdb.LogicalSwitchPortTable: len(nops)}
-	if gops, err := n.globalOps(nbm, nb, sb, nbCfg); err != nil {
+	if gops, err := globalOps(nbm, nb, sb, nbCfg, time.Now()); err != nil {
 		return err
 	} else if len(gops) > 0 {
 		nops = append(nops, gops...)
@@ -121,21 +145,25 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 	return nil
 }
 
+// staleView is how long a round waits for the monitors to show northd's
+// own last write before it suspects them and replaces them.
+const staleView = 10 * time.Second
+
 func seqOf(ids map[string]string) int {
 	s, _ := strconv.Atoi(ids[KeySeq])
 	return s
 }
 
-// globalOps updates NB_Global's barrier columns: nb_cfg_timestamp when a
-// new nb_cfg is first seen, sb_cfg once SB holds it (this round's SB
-// commit, already acknowledged, carried it), hv_cfg from the chassis.
-func (n *Northd) globalOps(nbm model.DatabaseModel, nb *NBState, sb *SBState, nbCfg int) ([]ovsdb.Operation, error) {
+// globalOps updates NB_Global's barrier columns: nb_cfg_timestamp in the
+// round that carries a new nb_cfg to SB, sb_cfg once SB holds it (this
+// round's SB commit, already acknowledged, carried it), hv_cfg from the
+// chassis. sb is the view before this round's SB commit.
+func globalOps(nbm model.DatabaseModel, nb *NBState, sb *SBState, nbCfg int, at time.Time) ([]ovsdb.Operation, error) {
 	g := nb.Global
-	now := int(time.Now().UnixMilli())
+	now := int(at.UnixMilli())
 	w := &nbdb.NBGlobal{}
 	var cols []string
-	if nbCfg != n.lastNbCfg {
-		n.lastNbCfg = nbCfg
+	if sb.Global.NbCfg != nbCfg {
 		w.NbCfgTimestamp = now
 		cols = append(cols, "nb_cfg_timestamp")
 	}

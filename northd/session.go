@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -116,6 +117,10 @@ func (w *writer) close() {
 	w.drop(c)
 }
 
+// txnTimeout bounds one transaction; a session that does not answer in
+// time is dropped and redialed.
+const txnTimeout = 60 * time.Second
+
 // txnError classifies a failed write.
 type txnError struct {
 	fenced bool // lost the lock or the epoch: stop writing
@@ -138,7 +143,9 @@ func (w *writer) transact(ctx context.Context, globalTable, epoch string, ops []
 	}
 	fence = append(fence, ovsdbops.WaitHasKey(globalTable, "external_ids", KeyEpoch, epoch))
 	all := append(fence, ops...)
-	res, err := c.Transact(ctx, w.db, all...)
+	tctx, cancel := context.WithTimeout(ctx, txnTimeout)
+	defer cancel()
+	res, err := c.Transact(tctx, w.db, all...)
 	if err != nil {
 		w.drop(c)
 		return nil, err
