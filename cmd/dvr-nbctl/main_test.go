@@ -103,6 +103,7 @@ func closedPort(t *testing.T) int {
 }
 
 func TestMainUsageErrors(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	missing := filepath.Join(t.TempDir(), "none.sock")
@@ -147,6 +148,7 @@ func TestMainUsageErrors(t *testing.T) {
 }
 
 func TestMainOptionPlacement(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
@@ -187,6 +189,7 @@ func TestMainOptionPlacement(t *testing.T) {
 }
 
 func TestMainDBFromEnvironment(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	env := []string{"DVR_NB_DB=" + nb.Endpoint()}
 	mustOK(t, ovsdbtest.RunNbctlEnv(t, env, "ls-add", "fromenv"))
@@ -207,6 +210,7 @@ func TestMainDBFromEnvironment(t *testing.T) {
 }
 
 func TestMainRaftFollowerFirst(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t, ovsdbtest.Clustered(3))
 	leader := nb.Leader()
 	var followers []string
@@ -266,6 +270,7 @@ func TestMainRaftFollowerFirst(t *testing.T) {
 }
 
 func TestMainSSL(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t, ovsdbtest.WithSSL())
 	p := nb.PKI
 	db := "--db=" + nb.SSLEndpoint()
@@ -294,6 +299,7 @@ func TestMainSSL(t *testing.T) {
 
 // A 3-member cluster over SSL, followers listed first.
 func TestMainSSLRaftFollowerFirst(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t, ovsdbtest.Clustered(3), ovsdbtest.WithSSL())
 	leader := nb.Leader()
 	var eps []string
@@ -310,4 +316,60 @@ func TestMainSSLRaftFollowerFirst(t *testing.T) {
 	if got := names(t, nb, "Logical_Switch"); !slices.Equal(got, []string{"sslraft"}) {
 		t.Fatalf("switches: %q", got)
 	}
+}
+
+// silentServer accepts TCP connections and never answers.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c)
+		}
+	}()
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+		for _, c := range conns {
+			c.Close()
+		}
+	})
+	return l.Addr().String()
+}
+
+// A server that accepts but never speaks OVSDB is an error, not a hang:
+// with --timeout, and with the built-in connect limit (10 s) without one.
+func TestMainSilentServer(t *testing.T) {
+	t.Parallel()
+	addr := silentServer(t)
+	for _, args := range [][]string{
+		{"--db=tcp:" + addr, "--timeout=1", "ls-list"},
+		{"--db=tcp:" + addr, "ls-add", "x"},
+	} {
+		r := ovsdbtest.RunNbctl(t, args...)
+		mustFail(t, r, addr)
+	}
+}
+
+// The database going away while dvr-nbctl waits for northd is an error,
+// not a hang.
+func TestWaitDatabaseGoesAway(t *testing.T) {
+	t.Parallel()
+	nb := ovsdbtest.StartNB(t)
+	db := "--db=" + nb.Endpoint()
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
+	p := startNbctl(t, db, "--wait=sb", "ls-add", "w1")
+	waitNbCfg(t, nb, 0, p)
+	nb.StopMember(nb.Members[0])
+	mustFail(t, p.wait())
 }

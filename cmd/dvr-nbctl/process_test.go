@@ -93,6 +93,7 @@ func oneWins(t *testing.T, rs [2]ovsdbtest.NbctlResult, want ...string) {
 const rounds = 20
 
 func TestConcurrentProcessesLsAdd(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
@@ -107,6 +108,7 @@ func TestConcurrentProcessesLsAdd(t *testing.T) {
 }
 
 func TestConcurrentProcessesLrAdd(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
@@ -123,6 +125,7 @@ func TestConcurrentProcessesLrAdd(t *testing.T) {
 // Two ports of one switch given the same IP at the same time: exactly one
 // wins, and the switch never holds the IP twice.
 func TestConcurrentProcessesSameIP(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "ls-add", "sw1"))
@@ -151,6 +154,7 @@ func TestConcurrentProcessesSameIP(t *testing.T) {
 // Two processes adding the same port name: the server's unique index makes
 // one lose, with OVN's wording.
 func TestConcurrentProcessesLspAdd(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "ls-add", "sw1", "--", "ls-add", "sw2"))
@@ -167,6 +171,7 @@ func TestConcurrentProcessesLspAdd(t *testing.T) {
 // Two router ports with overlapping networks on one router at once: one
 // wins, the router never holds both.
 func TestConcurrentProcessesOverlappingNetworks(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "lr-add", "r1"))
@@ -187,6 +192,7 @@ func TestConcurrentProcessesOverlappingNetworks(t *testing.T) {
 // one attachment wins, the other is refused, and the IP is on the switch
 // once.
 func TestConcurrentProcessesLrAttachSameGateway(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init", "--", "lr-add", "ra", "--", "lr-add", "rb"))
@@ -209,6 +215,7 @@ func TestConcurrentProcessesLrAttachSameGateway(t *testing.T) {
 // Two first-time inits race to create NB_Global (at most one row): both
 // succeed and there is one row.
 func TestConcurrentProcessesInit(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	for i := range rounds {
@@ -271,6 +278,7 @@ func stillWaiting(t *testing.T, p *proc, what string) {
 }
 
 func TestWaitSbTimesOutWithoutNorthd(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
@@ -287,6 +295,7 @@ func TestWaitSbTimesOutWithoutNorthd(t *testing.T) {
 // Without init, the command creates NB_Global itself with nb_cfg=1 and
 // waits for that.
 func TestWaitSbOnFreshDatabase(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustFail(t, ovsdbtest.RunNbctl(t, db, "--wait=sb", "--timeout=1", "ls-add", "f1"), "sb_cfg")
@@ -304,6 +313,7 @@ func TestWaitSbOnFreshDatabase(t *testing.T) {
 // With NB_Global already there (the usual case), the command bumps nb_cfg
 // and waits for northd to copy the new value into sb_cfg.
 func TestWaitSbReturnsOnceNorthdCatchesUp(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
@@ -325,6 +335,7 @@ func TestWaitSbReturnsOnceNorthdCatchesUp(t *testing.T) {
 }
 
 func TestWaitHvNeedsHvCfg(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
@@ -346,6 +357,7 @@ func TestWaitHvNeedsHvCfg(t *testing.T) {
 
 // sync without --wait changes nothing and succeeds at once.
 func TestWaitSyncWithoutWait(t *testing.T) {
+	t.Parallel()
 	nb := ovsdbtest.StartNB(t)
 	db := "--db=" + nb.Endpoint()
 	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
