@@ -183,6 +183,7 @@ func MustNbctl(tb testing.TB, args ...string) string {
 // fails the test.
 func Transact(tb testing.TB, endpoint, db string, ops ...map[string]any) []map[string]any {
 	tb.Helper()
+	RequireBinaries(tb, "ovsdb-client")
 	req, err := json.Marshal(append([]any{db}, anySlice(ops)...))
 	if err != nil {
 		tb.Fatal(err)
