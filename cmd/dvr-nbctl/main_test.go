@@ -135,6 +135,8 @@ func TestMainUsageErrors(t *testing.T) {
 		{"missing unix socket", []string{"--db=unix:" + missing, "ls-list"}, []string{missing}},
 		{"missing unix socket, writing", []string{"--db=unix:" + missing, "ls-add", "x"}, []string{missing}},
 		{"closed tcp port", []string{fmt.Sprintf("--db=tcp:127.0.0.1:%d", port), "ls-list"}, []string{fmt.Sprintf("127.0.0.1:%d", port)}},
+		{"every member unreachable", []string{fmt.Sprintf("--db=unix:%s,tcp:127.0.0.1:%d", missing, port), "ls-list"},
+			[]string{missing, fmt.Sprintf("127.0.0.1:%d", port)}},
 		{"closed tcp port, with --wait", []string{fmt.Sprintf("--db=tcp:127.0.0.1:%d", port), "--wait=hv", "sync"}, []string{fmt.Sprintf("127.0.0.1:%d", port)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
