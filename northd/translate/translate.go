@@ -3,6 +3,7 @@ package translate
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 
@@ -25,9 +26,11 @@ type vmPort struct {
 	switchID string
 	macs     []string
 	ips      []netip.Addr
+	hostedOn string // chassis its claim counts towards hosting ("" if none)
 }
 
-// state is the working set of one translation.
+// state is the working set of one translation, kept by State between
+// rounds so that port-level changes can be applied incrementally.
 type state struct {
 	in       Input
 	p        problems
@@ -35,13 +38,36 @@ type state struct {
 	attached map[string][]*attachment // switch UUID → attachments
 	byRouter map[string][]*attachment // router UUID → attachments
 	vms      map[string]*vmPort       // LSP name → valid VM port
+
+	swMACs     map[string]map[string]string     // switch → MAC → owner
+	swIPs      map[string]map[netip.Addr]string // switch → IP → owner
+	conflicts  map[string]int                   // switch → VM ports skipped for an address conflict
+	sbKeys     map[string]map[int]string        // datapath → key → port, as SB has them
+	wantKeys   map[string]map[int]string        // datapath → key → port, as desired
+	direct     map[Hosting]int                  // claimed VM ports hosting a router directly
+	implied    map[Hosting]int                  // direct pairs that imply each hosting pair
+	closure    map[string][]string              // router → routers hosted with it (itself included)
+	macOwner   map[string]string                // DVR MAC → chassis
+	registered map[string]bool                  // chassis names
+	exhausted  bool                             // an allocation ran out: only full rounds are exact
 }
 
 // Translate computes the desired SB from in. It is pure and deterministic.
 func Translate(in Input) Output {
+	return newState(in).out
+}
+
+func newState(in Input) *state {
 	s := &state{in: in,
 		out:      Output{Datapaths: map[string]Datapath{}, Ports: map[string]Port{}, Hosting: map[Hosting]bool{}, LSPUp: map[string]bool{}},
 		attached: map[string][]*attachment{}, byRouter: map[string][]*attachment{}, vms: map[string]*vmPort{},
+		swMACs: map[string]map[string]string{}, swIPs: map[string]map[netip.Addr]string{}, conflicts: map[string]int{},
+		sbKeys: map[string]map[int]string{}, wantKeys: map[string]map[int]string{},
+		direct: map[Hosting]int{}, implied: map[Hosting]int{}, closure: map[string][]string{},
+		macOwner: map[string]string{}, registered: map[string]bool{},
+	}
+	for _, c := range in.Chassis {
+		s.registered[c] = true
 	}
 	s.datapaths()
 	routerOf, lrpByName := s.routerPorts()
@@ -51,11 +77,16 @@ func Translate(in Input) Output {
 		}
 	}
 	s.portBindings()
+	nProblems := len(s.p.list)
 	s.out.DVRMACs = allocateDVRMACs(in.BaseMAC, in.Chassis, in.DVRMACs, s.portMACs(), &s.p)
+	for c, m := range s.out.DVRMACs {
+		s.macOwner[m] = c
+	}
+	s.exhausted = s.exhausted || len(s.p.list) > nProblems
 	s.hosting()
 	s.lspUp()
 	s.out.Problems = s.p.sorted()
-	return s.out
+	return s
 }
 
 func sortedSwitches(m map[string]*Switch) []*Switch {
@@ -102,6 +133,7 @@ func (s *state) datapaths() {
 		owners[i] = r.uuid
 	}
 	keys, exhausted := allocate(owners, s.in.DatapathKeys, heldKeys(s.in.DatapathKeys), MaxDatapathKey)
+	s.exhausted = s.exhausted || len(exhausted) > 0
 	for _, u := range exhausted {
 		table, name := "Logical_Switch", ""
 		if lr := s.in.Routers[u]; lr != nil {
@@ -170,11 +202,13 @@ func (s *state) switchPorts(ls *Switch, routerOf map[string]*Router, lrpByName m
 		}
 		if err := claimAddrs(p.Name, vm.macs, vm.ips, macs, ips); err != nil {
 			s.p.add("Logical_Switch_Port", p.Name, err.Error())
+			s.conflicts[ls.UUID]++
 			continue
 		}
 		vm.switchID = ls.UUID
 		s.vms[p.Name] = vm
 	}
+	s.swMACs[ls.UUID], s.swIPs[ls.UUID] = macs, ips
 }
 
 func (s *state) hadBinding(name, dp string) bool {
@@ -297,7 +331,7 @@ func (s *state) portBindings() {
 		perDP[p.Datapath] = append(perDP[p.Datapath], p.Name)
 	}
 	for _, vm := range s.vms {
-		add(Port{Name: vm.lsp.Name, Datapath: vm.switchID, MAC: append([]string{}, vm.lsp.Addresses...)})
+		add(vmBinding(vm))
 	}
 	for _, as := range s.attached {
 		for _, a := range as {
@@ -323,6 +357,7 @@ func (s *state) portBindings() {
 		sort.Strings(names)
 		prev := prevByDP[dp]
 		keys, exhausted := allocate(names, prev, heldKeys(prev), MaxPortKey)
+		s.exhausted = s.exhausted || len(exhausted) > 0
 		for _, n := range exhausted {
 			s.p.add("Logical_Switch_Port", n, fmt.Sprintf("port tunnel keys of its switch exhausted (1..%d): no binding", MaxPortKey))
 			delete(s.out.Ports, n)
@@ -331,8 +366,25 @@ func (s *state) portBindings() {
 			p := s.out.Ports[n]
 			p.Key = k
 			s.out.Ports[n] = p
+			s.keyMap(s.wantKeys, dp)[k] = n
 		}
 	}
+	for name, pk := range s.in.PortKeys {
+		s.keyMap(s.sbKeys, pk.Datapath)[pk.Key] = name
+	}
+}
+
+func (s *state) keyMap(m map[string]map[int]string, dp string) map[int]string {
+	if m[dp] == nil {
+		m[dp] = map[int]string{}
+	}
+	return m[dp]
+}
+
+// vmBinding is the Port_Binding of a valid VM port (its key is set by
+// the caller).
+func vmBinding(vm *vmPort) Port {
+	return Port{Name: vm.lsp.Name, Datapath: vm.switchID, MAC: append([]string{}, vm.lsp.Addresses...)}
 }
 
 // portMACs are the MACs of every NB port, which no DVR MAC may equal.
@@ -356,30 +408,85 @@ func (s *state) portMACs() map[string]bool {
 }
 
 // hosting applies the hosting rule: a router is hosted where a claimed VM
-// port has an IP in one of its interface subnets, and a router attached to
-// a switch of such a router is hosted there too (one level).
+// port has an IP in one of its interface subnets (direct), and a router
+// attached to a switch of such a router is hosted there too (one level).
+// Both are kept as reference counts so that one port's change updates
+// them in O(routers it touches).
 func (s *state) hosting() {
-	chassis := map[string]bool{}
-	for _, c := range s.in.Chassis {
-		chassis[c] = true
-	}
-	direct := map[Hosting]bool{}
-	for name, vm := range s.vms {
-		c := s.in.Claims[name].Chassis
-		if c == "" || !chassis[c] {
-			continue
-		}
-		for _, a := range s.attached[vm.switchID] {
-			if inAny(vm.ips, a.networks) {
-				direct[Hosting{Router: a.router.UUID, Chassis: c}] = true
+	for r, as := range s.byRouter {
+		seen := map[string]bool{}
+		for _, a := range as {
+			for _, b := range s.attached[a.switchID] {
+				if !seen[b.router.UUID] {
+					seen[b.router.UUID] = true
+					s.closure[r] = append(s.closure[r], b.router.UUID)
+				}
 			}
 		}
 	}
-	for h := range direct {
-		s.out.Hosting[h] = true
-		for _, a := range s.byRouter[h.Router] {
-			for _, b := range s.attached[a.switchID] {
-				s.out.Hosting[Hosting{Router: b.router.UUID, Chassis: h.Chassis}] = true
+	for _, vm := range s.vms {
+		s.host(vm, nil)
+	}
+}
+
+// directRouters are the routers a VM port hosts where it is claimed: those
+// with an interface on its switch whose subnet holds one of its IPs.
+func (s *state) directRouters(vm *vmPort) []string {
+	var out []string
+	for _, a := range s.attached[vm.switchID] {
+		if inAny(vm.ips, a.networks) && !slices.Contains(out, a.router.UUID) {
+			out = append(out, a.router.UUID)
+		}
+	}
+	return out
+}
+
+// host counts vm's claim towards hosting; touched collects changed pairs.
+func (s *state) host(vm *vmPort, touched map[Hosting]bool) {
+	c := s.in.Claims[vm.lsp.Name].Chassis
+	if c == "" || !s.registered[c] {
+		return
+	}
+	vm.hostedOn = c
+	s.countDirect(vm, c, +1, touched)
+}
+
+// unhost removes what host counted.
+func (s *state) unhost(vm *vmPort, touched map[Hosting]bool) {
+	if vm.hostedOn == "" {
+		return
+	}
+	s.countDirect(vm, vm.hostedOn, -1, touched)
+	vm.hostedOn = ""
+}
+
+func (s *state) countDirect(vm *vmPort, c string, delta int, touched map[Hosting]bool) {
+	for _, r := range s.directRouters(vm) {
+		h := Hosting{Router: r, Chassis: c}
+		before := s.direct[h]
+		s.direct[h] += delta
+		if s.direct[h] == 0 {
+			delete(s.direct, h)
+		}
+		if (before == 0) == (s.direct[h] == 0) {
+			continue
+		}
+		for _, r2 := range s.closure[r] {
+			h2 := Hosting{Router: r2, Chassis: c}
+			s.implied[h2] += delta
+			switch s.implied[h2] {
+			case 0:
+				delete(s.implied, h2)
+				delete(s.out.Hosting, h2)
+			case 1:
+				if delta > 0 {
+					s.out.Hosting[h2] = true
+				}
+			default:
+				continue
+			}
+			if touched != nil {
+				touched[h2] = true
 			}
 		}
 	}
@@ -396,14 +503,17 @@ func inAny(ips []netip.Addr, nets []netip.Prefix) bool {
 	return false
 }
 
+// vmUp: a bound VM port is up when a registered chassis claimed it and
+// reported it up.
+func (s *state) vmUp(vm *vmPort) bool {
+	cl := s.in.Claims[vm.lsp.Name]
+	return cl.Chassis != "" && s.registered[cl.Chassis] && cl.Up
+}
+
 // lspUp is the desired Logical_Switch_Port.up: a VM port is up when its
 // binding is claimed by a registered chassis that reported it up; an
 // attached router-type port is up; everything else is down.
 func (s *state) lspUp() {
-	chassis := map[string]bool{}
-	for _, c := range s.in.Chassis {
-		chassis[c] = true
-	}
 	for _, p := range s.in.SwitchPorts {
 		s.out.LSPUp[p.UUID] = false
 	}
@@ -411,8 +521,7 @@ func (s *state) lspUp() {
 		if _, bound := s.out.Ports[name]; !bound {
 			continue
 		}
-		cl := s.in.Claims[name]
-		s.out.LSPUp[vm.lsp.UUID] = cl.Chassis != "" && chassis[cl.Chassis] && cl.Up
+		s.out.LSPUp[vm.lsp.UUID] = s.vmUp(vm)
 	}
 	for _, as := range s.attached {
 		for _, a := range as {
