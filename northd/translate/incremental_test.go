@@ -8,8 +8,8 @@ import (
 	"slices"
 	"testing"
 
-	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 	"github.com/dvr-ovn/dvr/northd/translate"
+	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 )
 
 // commitSB plays SB after a commit: PortKeys become the desired keys, and
