@@ -51,4 +51,6 @@ trap cleanup EXIT
 say "building bin/dvr-nbctl and the benchmark"
 make --no-print-directory build >&2
 go build -o "$tmp/nbctl-bench" ./bench/nbctl
-BENCH_PIDFILE=$pidfile "$tmp/nbctl-bench" -dvr-nbctl bin/dvr-nbctl -ovn-nbctl ovn-nbctl "$@"
+# Its temp dirs (databases, sockets, logs) go under $tmp, removed on exit.
+mkdir -p "$tmp/run"
+TMPDIR=$tmp/run BENCH_PIDFILE=$pidfile "$tmp/nbctl-bench" -dvr-nbctl bin/dvr-nbctl -ovn-nbctl ovn-nbctl "$@"
