@@ -42,9 +42,14 @@ type tableUpdate map[string]map[string]struct {
 
 func (w *watcher) apply(u tableUpdate) {
 	w.mu.Lock()
+	// The monitor's reply and the first updates after it race (updates
+	// are applied on the reader goroutine, the reply by the caller), so
+	// keep the highest of each counter: they only grow.
 	for _, r := range u[nbdb.NBGlobalTable] {
 		if r.New != nil {
-			w.last = *r.New
+			w.last.NbCfg = max(w.last.NbCfg, r.New.NbCfg)
+			w.last.SbCfg = max(w.last.SbCfg, r.New.SbCfg)
+			w.last.HvCfg = max(w.last.HvCfg, r.New.HvCfg)
 		}
 	}
 	w.mu.Unlock()

@@ -17,7 +17,7 @@ import (
 // VMs as the seed placement says.
 func (e *env) seedAndBind() {
 	e.t.Helper()
-	e.nbctl("lr-add", "r1", "--", "ls-add", "sw1", "--", "ls-add", "sw2",
+	e.nbctl("--wait=sb", "lr-add", "r1", "--", "ls-add", "sw1", "--", "ls-add", "sw2",
 		"--", "lr-attach", "r1", "sw1", "r1-sw1", "fa:16:3e:00:ff:01", "10.0.1.1/24",
 		"--", "lr-attach", "r1", "sw2", "r1-sw2", "fa:16:3e:00:ff:02", "10.0.2.1/24",
 		"--", "lsp-add", "sw1", "vm11", "--", "lsp-set-addresses", "vm11", "fa:16:3e:00:01:0b 10.0.1.11",

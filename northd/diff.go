@@ -130,43 +130,52 @@ func (d *sbDiff) ports(want *translate.Output, cur *SBState, dpRow map[string]st
 	}
 	for _, name := range slices.Sorted(maps.Keys(want.Ports)) {
 		w := want.Ports[name]
-		m := &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow[w.Datapath], TunnelKey: w.Key, Type: w.Type,
-			MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
-		h := have[name]
-		if h == nil {
-			op, err := ovsdbops.Insert(d.dbm, t, m, d.name("pb"))
-			if err := d.add(t, op, err); err != nil {
-				return err
-			}
-			continue
-		}
-		var cols []string
-		if h.Datapath != m.Datapath {
-			cols = append(cols, "datapath")
-		}
-		if h.TunnelKey != m.TunnelKey {
-			cols = append(cols, "tunnel_key")
-		}
-		if h.Type != m.Type {
-			cols = append(cols, "type")
-		}
-		if !sameSet(h.MAC, m.MAC) {
-			cols = append(cols, "mac")
-		}
-		if !maps.Equal(h.Options, m.Options) {
-			cols = append(cols, "options")
-		}
-		if !maps.Equal(h.ExternalIDs, m.ExternalIDs) {
-			cols = append(cols, "external_ids")
-		}
-		if len(cols) > 0 {
-			op, err := ovsdbops.Update(d.dbm, t, h.UUID, m, cols...)
-			if err := d.add(t, op, err); err != nil {
-				return err
-			}
+		if err := d.port(name, &w, have[name], dpRow[w.Datapath]); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// port makes one Port_Binding match (want nil: deleted).
+func (d *sbDiff) port(name string, w *translate.Port, h *sbdb.PortBinding, dpRow string) error {
+	const t = sbdb.PortBindingTable
+	if w == nil {
+		if h != nil {
+			return d.add(t, ovsdbops.Delete(t, h.UUID), nil)
+		}
+		return nil
+	}
+	m := &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow, TunnelKey: w.Key, Type: w.Type,
+		MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
+	if h == nil {
+		op, err := ovsdbops.Insert(d.dbm, t, m, d.name("pb"))
+		return d.add(t, op, err)
+	}
+	var cols []string
+	if h.Datapath != m.Datapath {
+		cols = append(cols, "datapath")
+	}
+	if h.TunnelKey != m.TunnelKey {
+		cols = append(cols, "tunnel_key")
+	}
+	if h.Type != m.Type {
+		cols = append(cols, "type")
+	}
+	if !sameSet(h.MAC, m.MAC) {
+		cols = append(cols, "mac")
+	}
+	if !maps.Equal(h.Options, m.Options) {
+		cols = append(cols, "options")
+	}
+	if !maps.Equal(h.ExternalIDs, m.ExternalIDs) {
+		cols = append(cols, "external_ids")
+	}
+	if len(cols) == 0 {
+		return nil
+	}
+	op, err := ovsdbops.Update(d.dbm, t, h.UUID, m, cols...)
+	return d.add(t, op, err)
 }
 
 func sameSet(a, b []string) bool {
@@ -272,4 +281,50 @@ func DiffLSPUp(dbm model.DatabaseModel, want map[string]bool, ports []nbdb.Logic
 		ops = append(ops, op)
 	}
 	return ops, nil
+}
+
+// SBLookup reads single rows from the SB view by index.
+type SBLookup interface {
+	PortBinding(name string) *sbdb.PortBinding
+	RouterBinding(dpRow, chassis string) *sbdb.DVRRouterBinding
+	DatapathRow(nbUUID string) string
+}
+
+// DiffSBDelta returns the operations for the rows an incremental update
+// touched: the named Port_Bindings and the hosting pairs.
+func DiffSBDelta(dbm model.DatabaseModel, want *translate.Output, delta translate.Delta, cur SBLookup) ([]ovsdb.Operation, Counts, error) {
+	d := &sbDiff{dbm: dbm, counts: Counts{}}
+	for _, name := range delta.Ports {
+		var w *translate.Port
+		dpRow := ""
+		if p, ok := want.Ports[name]; ok {
+			w = &p
+			if dpRow = cur.DatapathRow(p.Datapath); dpRow == "" {
+				return nil, nil, fmt.Errorf("no Datapath_Binding for %s in view", p.Datapath)
+			}
+		}
+		if err := d.port(name, w, cur.PortBinding(name), dpRow); err != nil {
+			return nil, nil, err
+		}
+	}
+	const t = sbdb.DVRRouterBindingTable
+	for _, h := range delta.Hosting {
+		dpRow := cur.DatapathRow(h.Router)
+		if dpRow == "" {
+			return nil, nil, fmt.Errorf("no Datapath_Binding for router %s in view", h.Router)
+		}
+		have := cur.RouterBinding(dpRow, h.Chassis)
+		switch {
+		case want.Hosting[h] && have == nil:
+			op, err := ovsdbops.Insert(dbm, t, &sbdb.DVRRouterBinding{Datapath: dpRow, ChassisName: h.Chassis}, d.name("rb"))
+			if err := d.add(t, op, err); err != nil {
+				return nil, nil, err
+			}
+		case !want.Hosting[h] && have != nil:
+			if err := d.add(t, ovsdbops.Delete(t, have.UUID), nil); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	return d.ops, d.counts, nil
 }

@@ -15,8 +15,10 @@ import (
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/sirupsen/logrus"
 
+	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/nbctl"
 )
 
@@ -196,3 +198,8 @@ func runCmd(name string, args ...string) (string, error) {
 	out, err := exec.Command(name, args...).CombinedOutput()
 	return string(out), err
 }
+
+var (
+	sbModelFunc = sbdb.FullDatabaseModel
+	nbModelFunc = nbdb.FullDatabaseModel
+)

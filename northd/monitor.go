@@ -26,6 +26,7 @@ type monitored struct {
 	tables  func(c client.Client) []client.MonitorOption
 	log     *logrus.Entry
 	poke    func()
+	event   func(table string, old, cur model.Model)
 	echo    time.Duration // watchdog period; the reply must come within it
 	mu      sync.Mutex
 	current client.Client
@@ -99,9 +100,9 @@ func (m *monitored) connect(ctx context.Context) (client.Client, error) {
 		return nil, err
 	}
 	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
-		AddFunc:    func(string, model.Model) { m.poke() },
-		UpdateFunc: func(string, model.Model, model.Model) { m.poke() },
-		DeleteFunc: func(string, model.Model) { m.poke() },
+		AddFunc:    func(t string, cur model.Model) { m.event(t, nil, cur); m.poke() },
+		UpdateFunc: func(t string, old, cur model.Model) { m.event(t, old, cur); m.poke() },
+		DeleteFunc: func(t string, old model.Model) { m.event(t, old, nil); m.poke() },
 	})
 	if _, err := c.Monitor(cctx, c.NewMonitor(m.tables(c)...)); err != nil {
 		c.Close()

@@ -57,15 +57,22 @@ type Northd struct {
 	// waitingSince is when rounds started waiting for the monitors to show
 	// our last write (zero when they show it).
 	waitingSince time.Time
+	changes      *changes
+	state        *translate.State // nil until the first full round
+	gens         [2]int           // monitor generations the state was built from
+	ix           indexes
+	models       modelCache
 	stats        Stats
 }
 
 // Stats are counters for tests and logs.
 type Stats struct {
-	Rounds      atomic.Int64 // rounds that computed a diff
-	SBTxns      atomic.Int64 // SB transactions committed
-	NBTxns      atomic.Int64
-	Activations atomic.Int64
+	Rounds            atomic.Int64 // rounds that computed a diff
+	FullRounds        atomic.Int64
+	IncrementalRounds atomic.Int64
+	SBTxns            atomic.Int64 // SB transactions committed
+	NBTxns            atomic.Int64
+	Activations       atomic.Int64
 }
 
 // New builds an instance; Run starts it.
@@ -84,7 +91,7 @@ func New(cfg Config) (*Northd, error) {
 		cfg.Echo = 5 * time.Second
 	}
 	n := &Northd{cfg: cfg, log: cfg.Log.WithField("instance", cfg.InstanceID), wake: make(chan struct{}, 1),
-		problems: map[translate.Problem]bool{}}
+		problems: map[translate.Problem]bool{}, changes: newChanges()}
 	nbModel, err := nbdb.FullDatabaseModel()
 	if err != nil {
 		return nil, err
@@ -93,8 +100,10 @@ func New(cfg Config) (*Northd, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.nbMon = &monitored{name: "nb", cfg: readOnly(cfg.NB), model: nbModel, tables: nbTables, log: n.log.WithField("db", "nb"), poke: n.poke, echo: cfg.Echo}
-	n.sbMon = &monitored{name: "sb", cfg: readOnly(cfg.SB), model: sbModel, tables: sbTables, log: n.log.WithField("db", "sb"), poke: n.poke, echo: cfg.Echo}
+	n.nbMon = &monitored{name: "nb", cfg: readOnly(cfg.NB), model: nbModel, tables: nbTables, log: n.log.WithField("db", "nb"),
+		poke: n.poke, event: n.changes.nbEvent, echo: cfg.Echo}
+	n.sbMon = &monitored{name: "sb", cfg: readOnly(cfg.SB), model: sbModel, tables: sbTables, log: n.log.WithField("db", "sb"),
+		poke: n.poke, event: n.changes.sbEvent, echo: cfg.Echo}
 	for _, w := range []struct {
 		dst  **writer
 		c    ovsdbconn.Config
@@ -295,6 +304,7 @@ func (n *Northd) activate(ctx context.Context) error {
 	}
 	n.epoch = epoch
 	n.pendingSB, n.pendingNB = 0, 0
+	n.state = nil // a new active instance starts with a full recompute
 	n.active.Store(true)
 	n.stats.Activations.Add(1)
 	n.cfg.Metrics.setActive(true)

@@ -46,10 +46,92 @@ func readSB(ctx context.Context, c client.Client) (*SBState, error) {
 	return s, nil
 }
 
-// round computes the desired SB from the current views and commits the
-// difference: SB first (with SB_Global.nb_cfg), then NB (LSP.up, sb_cfg,
-// hv_cfg). It does nothing until both views show our last writes.
+// round brings SB (and LSP.up, the barrier columns in NB) up to date. It
+// does nothing until both views show our last writes; then it recomputes
+// fully when something other than port-level rows changed (or it has no
+// State yet), and applies port-level changes incrementally otherwise.
 func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
+	nbG, sbG, err := readGlobals(ctx, nbc, sbc)
+	if err != nil {
+		return err
+	}
+	if !n.inView(nbG, sbG) {
+		return nil
+	}
+	ch := n.changes.take()
+	// Read again: everything taken is in the views now (libovsdb updates
+	// its cache before it hands out the event).
+	if nbG, sbG, err = readGlobals(ctx, nbc, sbc); err != nil || nbG == nil || sbG == nil {
+		n.changes.needFull("global rows vanished from view")
+		return err
+	}
+	_, nbGen := n.nbMon.get()
+	_, sbGen := n.sbMon.get()
+	switch {
+	case n.state == nil || ch.full != "" || [2]int{nbGen, sbGen} != n.gens:
+		why := ch.full
+		if why == "" {
+			why = "fresh view"
+		}
+		n.log.WithField("reason", why).Debug("full round")
+		n.gens = [2]int{nbGen, sbGen}
+		return n.fullRound(ctx, nbc, sbc)
+	case ch.empty():
+		return nil
+	}
+	return n.incrementalRound(ctx, nbc, sbc, ch, nbG, sbG)
+}
+
+// readGlobals reads NB_Global and SB_Global from the views.
+func readGlobals(ctx context.Context, nbc, sbc client.Client) (*nbdb.NBGlobal, *sbdb.SBGlobal, error) {
+	var ng []nbdb.NBGlobal
+	var sg []sbdb.SBGlobal
+	if err := nbc.List(ctx, &ng); err != nil {
+		return nil, nil, err
+	}
+	if err := sbc.List(ctx, &sg); err != nil {
+		return nil, nil, err
+	}
+	if len(ng) == 0 || len(sg) == 0 {
+		return nil, nil, nil
+	}
+	return &ng[0], &sg[0], nil
+}
+
+// inView reports whether both views show our epoch and last writes; when
+// they have not for too long, the monitors are replaced.
+func (n *Northd) inView(nbG *nbdb.NBGlobal, sbG *sbdb.SBGlobal) bool {
+	if nbG != nil && sbG != nil && n.current(sbG.ExternalIDs, n.pendingSB) && n.current(nbG.ExternalIDs, n.pendingNB) {
+		n.waitingSince = time.Time{}
+		return true
+	}
+	if n.waitingSince.IsZero() {
+		n.waitingSince = time.Now()
+	} else if time.Since(n.waitingSince) > staleView {
+		n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB}).
+			Warnf("the monitors have not shown our last write for %v: replacing them", staleView)
+		n.waitingSince = time.Time{}
+		n.nbMon.reset()
+		n.sbMon.reset()
+		return false
+	}
+	if n.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
+		var sbIDs, nbIDs map[string]string
+		if sbG != nil {
+			sbIDs = sbG.ExternalIDs
+		}
+		if nbG != nil {
+			nbIDs = nbG.ExternalIDs
+		}
+		n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB, "sb_ids": sbIDs, "nb_ids": nbIDs}).
+			Debug("waiting for the monitors to show our last write")
+	}
+	return false
+}
+
+// fullRound recomputes everything from the views and keeps the State
+// for incremental rounds.
+func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	start := time.Now()
 	nb, err := readNB(ctx, nbc)
 	if err != nil {
@@ -59,45 +141,45 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return err
 	}
-	if nb.Global == nil || sb.Global == nil || !n.current(sb.Global.ExternalIDs, n.pendingSB) || !n.current(nb.Global.ExternalIDs, n.pendingNB) {
-		// Our epoch bump or last commit is not in view yet.
-		if n.waitingSince.IsZero() {
-			n.waitingSince = time.Now()
-		} else if time.Since(n.waitingSince) > staleView {
-			n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB}).
-				Warnf("the monitors have not shown our last write for %v: replacing them", staleView)
-			n.waitingSince = time.Time{}
-			n.nbMon.reset()
-			n.sbMon.reset()
-			return nil
-		}
-		if n.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
-			var sbIDs, nbIDs map[string]string
-			if sb.Global != nil {
-				sbIDs = sb.Global.ExternalIDs
-			}
-			if nb.Global != nil {
-				nbIDs = nb.Global.ExternalIDs
-			}
-			n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB, "sb_ids": sbIDs, "nb_ids": nbIDs}).
-				Debug("waiting for the monitors to show our last write")
-		}
+	if nb.Global == nil || sb.Global == nil {
 		return nil
 	}
-	n.waitingSince = time.Time{}
-	out := translate.Translate(Input(nb, sb, n.cfg.BaseMAC))
+	n.state = translate.NewState(Input(nb, sb, n.cfg.BaseMAC))
+	n.index(nb, sb)
+	out := n.state.Output()
 	n.logProblems(out.Problems)
 	n.stats.Rounds.Add(1)
+	n.stats.FullRounds.Add(1)
+	sbm, err := n.models.sb(sbc)
+	if err != nil {
+		return err
+	}
+	ops, counts, err := DiffSB(sbm, out, sb)
+	if err != nil {
+		return err
+	}
+	nbm, err := n.models.nb(nbc)
+	if err != nil {
+		return err
+	}
+	nops, err := DiffLSPUp(nbm, out.LSPUp, nb.SwitchPorts)
+	if err != nil {
+		return err
+	}
+	if err := n.commit(ctx, sbm, nbm, nb, sb, ops, counts, nops); err != nil {
+		return err
+	}
+	n.cfg.Metrics.round("full", time.Since(start))
+	return nil
+}
 
+// commit sends the SB operations (with SB_Global.nb_cfg), then the NB ones
+// (with the barrier columns), each fenced and followed by a sequence
+// number that the next round waits to see in the views.
+func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *NBState, sb *SBState,
+	ops []ovsdb.Operation, counts Counts, nops []ovsdb.Operation) error {
 	nbCfg := nb.Global.NbCfg
-	sbm, err := dbModel(sbc, sbdb.FullDatabaseModel)
-	if err != nil {
-		return err
-	}
-	ops, counts, err := DiffSB(sbm, &out, sb)
-	if err != nil {
-		return err
-	}
+	n.log.WithFields(logrus.Fields{"nb_cfg": nbCfg, "sb_nb_cfg": sb.Global.NbCfg, "nb_sb_cfg": nb.Global.SbCfg, "sb_ops": len(ops), "nb_ops": len(nops)}).Debug("commit")
 	if sb.Global.NbCfg != nbCfg {
 		op, err := ovsdbops.Update(sbm, sbdb.SBGlobalTable, sb.Global.UUID, &sbdb.SBGlobal{NbCfg: nbCfg}, "nb_cfg")
 		if err != nil {
@@ -115,19 +197,12 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		n.stats.SBTxns.Add(1)
 		n.cfg.Metrics.wrote(counts)
 	}
-
-	nbm, err := dbModel(nbc, nbdb.FullDatabaseModel)
-	if err != nil {
-		return err
-	}
-	nops, err := DiffLSPUp(nbm, out.LSPUp, nb.SwitchPorts)
-	if err != nil {
-		return err
-	}
 	nbCounts := Counts{nbdb.LogicalSwitchPortTable: len(nops)}
-	if gops, err := globalOps(nbm, nb, sb, nbCfg, time.Now()); err != nil {
+	gops, err := globalOps(nbm, nb, sb, nbCfg, time.Now())
+	if err != nil {
 		return err
-	} else if len(gops) > 0 {
+	}
+	if len(gops) > 0 {
 		nops = append(nops, gops...)
 		nbCounts[nbdb.NBGlobalTable]++
 	}
@@ -141,7 +216,6 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		n.stats.NBTxns.Add(1)
 		n.cfg.Metrics.wrote(nbCounts)
 	}
-	n.cfg.Metrics.round("full", time.Since(start))
 	return nil
 }
 

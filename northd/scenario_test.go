@@ -45,6 +45,7 @@ func TestSeedScenarioGolden(t *testing.T) {
 	for _, s := range steps {
 		s.do()
 		e.golden(s.name)
+		e.recomputeIsNoop(s.name)
 	}
 	// After the router is created, no chassis hosts it.
 }

@@ -1,0 +1,149 @@
+package northd
+
+import (
+	"maps"
+	"sync"
+
+	"github.com/ovn-org/libovsdb/model"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+)
+
+// changes accumulates what the monitors reported since the last round.
+// Events are only hints of what to look at (libovsdb may re-add every row
+// after a reconnect, which our fresh-client monitors turn into a full
+// round): rounds read the rows themselves from the caches.
+type changes struct {
+	mu       sync.Mutex
+	full     string // non-empty: why the next round must recompute fully
+	barrier  bool   // NB_Global.nb_cfg or a chassis' nb_cfg moved
+	lsps     map[string]rowChange[nbdb.LogicalSwitchPort]
+	switches map[string]rowChange[nbdb.LogicalSwitch]
+	pbs      map[string]rowChange[sbdb.PortBinding]
+	dps      map[string]string // Datapath_Binding row → NB UUID, for rows seen
+	// others are events on rows a port-level round does not handle
+	// (routers, router ports, chassis, NB_Global): a round checks each
+	// against what its State was built from, and recomputes fully on any
+	// real difference (a fresh monitor re-adds rows the State has).
+	others []otherEvent
+}
+
+type otherEvent struct {
+	table    string
+	old, cur model.Model
+}
+
+// rowChange is the first old and the last new version of a row.
+type rowChange[T any] struct {
+	old, cur *T
+}
+
+func newChanges() *changes {
+	c := &changes{}
+	c.reset("start")
+	return c
+}
+
+func (c *changes) reset(full string) {
+	c.full = full
+	c.barrier = false
+	c.lsps = map[string]rowChange[nbdb.LogicalSwitchPort]{}
+	c.switches = map[string]rowChange[nbdb.LogicalSwitch]{}
+	c.pbs = map[string]rowChange[sbdb.PortBinding]{}
+	c.dps = map[string]string{}
+	c.others = nil
+}
+
+// take returns the accumulated changes and starts a new set.
+func (c *changes) take() *changes {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := &changes{full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs, dps: c.dps, others: c.others}
+	c.reset("")
+	return out
+}
+
+// needFull marks that the next round must recompute everything.
+func (c *changes) needFull(why string) {
+	c.mu.Lock()
+	if c.full == "" {
+		c.full = why
+	}
+	c.mu.Unlock()
+}
+
+func (c *changes) empty() bool {
+	return c.full == "" && !c.barrier && len(c.lsps) == 0 && len(c.switches) == 0 && len(c.pbs) == 0 && len(c.others) == 0
+}
+
+func record[T any](m map[string]rowChange[T], uuid string, old, cur *T) {
+	rc, seen := m[uuid]
+	if !seen {
+		rc.old = old
+	}
+	rc.cur = cur
+	m[uuid] = rc
+}
+
+// nbEvent classifies an NB monitor event. old or cur is nil for an
+// insert or a delete.
+func (c *changes) nbEvent(table string, old, cur model.Model) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch table {
+	case nbdb.NBGlobalTable:
+		o, n := asNB[nbdb.NBGlobal](old), asNB[nbdb.NBGlobal](cur)
+		if o == nil || n == nil || !maps.Equal(o.Options, n.Options) {
+			c.others = append(c.others, otherEvent{table, old, cur})
+		}
+		c.barrier = true
+	case nbdb.LogicalSwitchPortTable:
+		o, n := asNB[nbdb.LogicalSwitchPort](old), asNB[nbdb.LogicalSwitchPort](cur)
+		record(c.lsps, uuidOf(o, n, func(p *nbdb.LogicalSwitchPort) string { return p.UUID }), o, n)
+	case nbdb.LogicalSwitchTable:
+		o, n := asNB[nbdb.LogicalSwitch](old), asNB[nbdb.LogicalSwitch](cur)
+		record(c.switches, uuidOf(o, n, func(s *nbdb.LogicalSwitch) string { return s.UUID }), o, n)
+	default:
+		c.others = append(c.others, otherEvent{table, old, cur})
+	}
+}
+
+// sbEvent classifies an SB monitor event.
+func (c *changes) sbEvent(table string, old, cur model.Model) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch table {
+	case sbdb.ChassisTable:
+		o, n := asNB[sbdb.Chassis](old), asNB[sbdb.Chassis](cur)
+		if o == nil || n == nil || o.Name != n.Name {
+			c.others = append(c.others, otherEvent{table, old, cur})
+		}
+		c.barrier = true
+	case sbdb.ChassisPrivateTable:
+		c.barrier = true
+	case sbdb.PortBindingTable:
+		o, n := asNB[sbdb.PortBinding](old), asNB[sbdb.PortBinding](cur)
+		record(c.pbs, uuidOf(o, n, func(p *sbdb.PortBinding) string { return p.UUID }), o, n)
+	case sbdb.DatapathBindingTable:
+		if n := asNB[sbdb.DatapathBinding](cur); n != nil {
+			c.dps[n.UUID] = datapathIdentity(n)
+		}
+	}
+	// SB_Global and northd's own tables: our own writes.
+}
+
+func asNB[T any](m model.Model) *T {
+	if m == nil {
+		return nil
+	}
+	t, _ := m.(*T)
+	return t
+}
+
+func uuidOf[T any](o, n *T, f func(*T) string) string {
+	if n != nil {
+		return f(n)
+	}
+	return f(o)
+}

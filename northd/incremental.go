@@ -1,0 +1,384 @@
+package northd
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+
+	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/northd/translate"
+)
+
+// indexes northd keeps between rounds to read single rows in O(1).
+type indexes struct {
+	portSwitch map[string]string // LSP UUID → switch UUID
+	lspByName  map[string]string // LSP name → UUID
+	dpNB       map[string]string // Datapath_Binding row → NB UUID
+	nbDP       map[string]string // NB UUID → Datapath_Binding row
+}
+
+// index rebuilds the indexes from full snapshots.
+func (n *Northd) index(nb *NBState, sb *SBState) {
+	ix := indexes{portSwitch: map[string]string{}, lspByName: map[string]string{}, dpNB: map[string]string{}, nbDP: map[string]string{}}
+	for _, ls := range nb.Switches {
+		for _, u := range ls.Ports {
+			ix.portSwitch[u] = ls.UUID
+		}
+	}
+	for _, p := range nb.SwitchPorts {
+		ix.lspByName[p.Name] = p.UUID
+	}
+	for i := range sb.Datapaths {
+		if id := datapathIdentity(&sb.Datapaths[i]); id != "" {
+			ix.dpNB[sb.Datapaths[i].UUID] = id
+			ix.nbDP[id] = sb.Datapaths[i].UUID
+		}
+	}
+	n.ix = ix
+}
+
+// modelCache keeps the database models of the current clients.
+type modelCache struct {
+	mu       sync.Mutex
+	nbClient client.Client
+	nbModel  model.DatabaseModel
+	sbClient client.Client
+	sbModel  model.DatabaseModel
+}
+
+func (m *modelCache) nb(c client.Client) (model.DatabaseModel, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.nbClient != c {
+		dbm, err := dbModel(c, nbdb.FullDatabaseModel)
+		if err != nil {
+			return dbm, err
+		}
+		m.nbClient, m.nbModel = c, dbm
+	}
+	return m.nbModel, nil
+}
+
+func (m *modelCache) sb(c client.Client) (model.DatabaseModel, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.sbClient != c {
+		dbm, err := dbModel(c, sbdb.FullDatabaseModel)
+		if err != nil {
+			return dbm, err
+		}
+		m.sbClient, m.sbModel = c, dbm
+	}
+	return m.sbModel, nil
+}
+
+// sbView reads single SB rows through the cache's indexes.
+type sbView struct {
+	ctx context.Context
+	c   client.Client
+	ix  *indexes
+}
+
+func (v sbView) PortBinding(name string) *sbdb.PortBinding {
+	pb := &sbdb.PortBinding{LogicalPort: name}
+	if v.c.Get(v.ctx, pb) != nil {
+		return nil
+	}
+	return pb
+}
+
+func (v sbView) RouterBinding(dpRow, chassis string) *sbdb.DVRRouterBinding {
+	rb := &sbdb.DVRRouterBinding{Datapath: dpRow, ChassisName: chassis}
+	if v.c.Get(v.ctx, rb) != nil {
+		return nil
+	}
+	return rb
+}
+
+func (v sbView) DatapathRow(nbUUID string) string { return v.ix.nbDP[nbUUID] }
+
+// incrementalRound applies port-level changes: VM ports added, removed,
+// re-addressed, claimed or released. Anything it cannot apply exactly
+// falls back to a full round.
+func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, ch *changes, nbG *nbdb.NBGlobal, sbG *sbdb.SBGlobal) error {
+	start := time.Now()
+	full := func(why string) error {
+		n.log.WithField("reason", why).Debug("full round")
+		return n.fullRound(ctx, nbc, sbc)
+	}
+	in := n.state.Input()
+	for row, id := range ch.dps {
+		if id != "" {
+			n.ix.dpNB[row], n.ix.nbDP[id] = id, row
+		}
+	}
+	events := map[string]*translate.PortChange{} // by port name
+	event := func(name string) *translate.PortChange {
+		if e := events[name]; e != nil {
+			return e
+		}
+		e := &translate.PortChange{Name: name, OldUUID: n.ix.lspByName[name]}
+		events[name] = e
+		return e
+	}
+	for _, ev := range ch.others {
+		if why := n.differs(in, ev); why != "" {
+			return full(why)
+		}
+	}
+	// Switch membership: only VM ports may come and go incrementally.
+	for ls, rc := range ch.switches {
+		known := in.Switches[ls]
+		switch {
+		case rc.cur == nil && known == nil:
+			continue // added and removed since the last round
+		case rc.cur == nil || known == nil || known.Name != rc.cur.Name:
+			return full("a switch was added, removed or renamed")
+		}
+		for _, u := range symmetricDiff(known.Ports, rc.cur.Ports) {
+			p := in.SwitchPorts[u]
+			if p == nil {
+				cur := &nbdb.LogicalSwitchPort{UUID: u}
+				if nbc.Get(ctx, cur) == nil {
+					p = &translate.SwitchPort{Name: cur.Name, Type: cur.Type}
+				}
+			}
+			if p == nil {
+				continue // added and gone again: its LSP events say the rest
+			}
+			if p.Type != "" {
+				return full(fmt.Sprintf("a %q port joined or left a switch", p.Type))
+			}
+			event(p.Name)
+		}
+		for _, u := range known.Ports {
+			if n.ix.portSwitch[u] == ls {
+				delete(n.ix.portSwitch, u)
+			}
+		}
+		for _, u := range rc.cur.Ports {
+			n.ix.portSwitch[u] = ls
+		}
+		known.Ports = slices.Clone(rc.cur.Ports)
+	}
+	// Switch port rows.
+	for u, rc := range ch.lsps {
+		if rc.old != nil && rc.old.Type != "" || rc.cur != nil && rc.cur.Type != "" {
+			return full("a non-VM switch port changed")
+		}
+		if rc.old != nil {
+			event(rc.old.Name)
+			if n.ix.lspByName[rc.old.Name] == u {
+				delete(n.ix.lspByName, rc.old.Name)
+			}
+		}
+		if rc.cur != nil {
+			event(rc.cur.Name)
+			n.ix.lspByName[rc.cur.Name] = u
+			in.SwitchPorts[u] = &translate.SwitchPort{UUID: u, Name: rc.cur.Name, Type: rc.cur.Type, Addresses: rc.cur.Addresses, Options: rc.cur.Options}
+		} else {
+			delete(in.SwitchPorts, u)
+		}
+	}
+	// Port_Binding rows: keys SB holds, and claims.
+	reread := map[string]bool{}
+	for _, rc := range ch.pbs {
+		ok, nk := n.pbKey(rc.old), n.pbKey(rc.cur)
+		name := ""
+		if rc.cur != nil {
+			name = rc.cur.LogicalPort
+		} else {
+			name = rc.old.LogicalPort
+		}
+		if ok != nk {
+			n.state.SetSBKey(name, ptrIf(ok), ptrIf(nk))
+			reread[name] = true
+		}
+		if !sameClaim(rc.old, rc.cur) {
+			reread[name] = true
+			event(name)
+		}
+	}
+	for name := range reread {
+		pb := sbView{ctx, sbc, &n.ix}.PortBinding(name)
+		delete(in.PortKeys, name)
+		delete(in.Claims, name)
+		if pb == nil {
+			continue
+		}
+		if id := n.ix.dpNB[pb.Datapath]; id != "" {
+			in.PortKeys[name] = translate.PortKey{Datapath: id, Key: pb.TunnelKey}
+		}
+		if pb.Chassis != nil {
+			c := &sbdb.Chassis{UUID: *pb.Chassis}
+			if sbc.Get(ctx, c) == nil {
+				in.Claims[name] = translate.Claim{Chassis: c.Name, Up: pb.Up != nil && *pb.Up}
+			}
+		}
+	}
+	var pcs []translate.PortChange
+	for _, e := range events {
+		e.UUID = n.ix.lspByName[e.Name]
+		e.Switch = n.ix.portSwitch[e.UUID]
+		if e.UUID != "" {
+			if p := in.SwitchPorts[e.UUID]; p == nil || p.Type != "" {
+				return full("a port event names a non-VM port")
+			}
+		}
+		pcs = append(pcs, *e)
+	}
+	delta, ok := n.state.ApplyPorts(pcs)
+	if !ok {
+		return full("port change needs the whole switch (address conflict or exhaustion)")
+	}
+	out := n.state.Output()
+	n.logProblems(out.Problems)
+	n.stats.Rounds.Add(1)
+	n.stats.IncrementalRounds.Add(1)
+	sbm, err := n.models.sb(sbc)
+	if err != nil {
+		return err
+	}
+	ops, counts, err := DiffSBDelta(sbm, out, delta, sbView{ctx, sbc, &n.ix})
+	if err != nil {
+		return full(err.Error())
+	}
+	nbm, err := n.models.nb(nbc)
+	if err != nil {
+		return err
+	}
+	var lsps []nbdb.LogicalSwitchPort
+	for _, u := range delta.LSPs {
+		p := nbdb.LogicalSwitchPort{UUID: u}
+		if nbc.Get(ctx, &p) == nil {
+			lsps = append(lsps, p)
+		}
+	}
+	nops, err := DiffLSPUp(nbm, out.LSPUp, lsps)
+	if err != nil {
+		return err
+	}
+	nb := &NBState{Global: nbG}
+	sb := &SBState{Global: sbG}
+	if err := sbc.List(ctx, &sb.Chassis); err != nil {
+		return err
+	}
+	if err := sbc.List(ctx, &sb.ChassisPrivate); err != nil {
+		return err
+	}
+	if err := n.commit(ctx, sbm, nbm, nb, sb, ops, counts, nops); err != nil {
+		return err
+	}
+	n.cfg.Metrics.round("incremental", time.Since(start))
+	return nil
+}
+
+// differs says why an event on a row a port-level round does not handle
+// changes what the State was built from ("" when it does not: e.g. a
+// fresh monitor re-adding a known row).
+func (n *Northd) differs(in translate.Input, ev otherEvent) string {
+	switch ev.table {
+	case nbdb.NBGlobalTable:
+		g := asNB[nbdb.NBGlobal](ev.cur)
+		if g == nil {
+			return "NB_Global was deleted"
+		}
+		if n.cfg.BaseMAC == "" && g.Options[OptBaseMAC] != in.BaseMAC {
+			return "the DVR base MAC changed"
+		}
+	case nbdb.LogicalRouterTable:
+		o, c := asNB[nbdb.LogicalRouter](ev.old), asNB[nbdb.LogicalRouter](ev.cur)
+		if c == nil {
+			if _, known := in.Routers[o.UUID]; known {
+				return "a router was deleted"
+			}
+			return ""
+		}
+		k := in.Routers[c.UUID]
+		if k == nil || k.Name != c.Name || !sameSet(k.Ports, c.Ports) || k.Options["distributed"] != c.Options["distributed"] {
+			return "a router changed"
+		}
+	case nbdb.LogicalRouterPortTable:
+		o, c := asNB[nbdb.LogicalRouterPort](ev.old), asNB[nbdb.LogicalRouterPort](ev.cur)
+		if c == nil {
+			if _, known := in.RouterPorts[o.UUID]; known {
+				return "a router port was deleted"
+			}
+			return ""
+		}
+		k := in.RouterPorts[c.UUID]
+		if k == nil || k.Name != c.Name || k.MAC != c.MAC || !slices.Equal(k.Networks, c.Networks) {
+			return "a router port changed"
+		}
+	case sbdb.ChassisTable:
+		o, c := asNB[sbdb.Chassis](ev.old), asNB[sbdb.Chassis](ev.cur)
+		if c == nil {
+			if slices.Contains(in.Chassis, o.Name) {
+				return "a chassis was deleted"
+			}
+			return ""
+		}
+		if !slices.Contains(in.Chassis, c.Name) || o != nil && o.Name != c.Name {
+			return "a chassis was added or renamed"
+		}
+	default:
+		return ev.table + " changed"
+	}
+	return ""
+}
+
+// pbKey is a Port_Binding's key as the translation sees it.
+func (n *Northd) pbKey(pb *sbdb.PortBinding) translate.PortKey {
+	if pb == nil {
+		return translate.PortKey{}
+	}
+	return translate.PortKey{Datapath: n.ix.dpNB[pb.Datapath], Key: pb.TunnelKey}
+}
+
+func ptrIf(k translate.PortKey) *translate.PortKey {
+	if k == (translate.PortKey{}) {
+		return nil
+	}
+	return &k
+}
+
+func sameClaim(a, b *sbdb.PortBinding) bool {
+	chassis := func(p *sbdb.PortBinding) string {
+		if p == nil || p.Chassis == nil {
+			return ""
+		}
+		return *p.Chassis
+	}
+	up := func(p *sbdb.PortBinding) bool { return p != nil && p.Up != nil && *p.Up }
+	return chassis(a) == chassis(b) && up(a) == up(b)
+}
+
+// symmetricDiff lists the UUIDs in exactly one of a and b.
+func symmetricDiff(a, b []string) []string {
+	sa := make(map[string]bool, len(a))
+	for _, x := range a {
+		sa[x] = true
+	}
+	sb := make(map[string]bool, len(b))
+	for _, x := range b {
+		sb[x] = true
+	}
+	var out []string
+	for _, x := range a {
+		if !sb[x] {
+			out = append(out, x)
+		}
+	}
+	for _, x := range b {
+		if !sa[x] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
