@@ -128,6 +128,12 @@ func (t *txn) dropPort(p *row) error {
 	}
 	t.setDel(owner, "ports", p.uuid)
 	t.remove(p)
+	if tk := t.taken[owner.uuid]; tk != nil {
+		tk.drop(p.uuid)
+	}
+	if p.table == nbdb.LogicalRouterPortTable {
+		t.forgetAddresses() // a gateway went away from some switch
+	}
 	return nil
 }
 
@@ -168,16 +174,18 @@ func lspSetAddresses(c *cmdCtx) error {
 	if err != nil {
 		return err
 	}
+	var tk *taken
 	if ls != nil && hasConcrete(addrs) {
-		taken, err := c.t.switchAddresses(ls, p.uuid)
-		if err != nil {
+		if tk, err = c.t.switchAddresses(ls); err != nil {
 			return err
 		}
 		for _, pa := range addrs {
-			if err := taken.conflict(nameOf(ls), pa.MAC, pa.IPs); err != nil {
+			if err := tk.conflict(nameOf(ls), p.uuid, pa.MAC, pa.IPs); err != nil {
 				return err
 			}
 		}
+	} else if ls != nil {
+		tk = c.t.taken[ls.uuid]
 	}
 	strs := []string{}
 	for _, pa := range addrs {
@@ -185,6 +193,12 @@ func lspSetAddresses(c *cmdCtx) error {
 	}
 	lspOf(p).Addresses = strs
 	c.t.update(p, "addresses")
+	if tk != nil {
+		tk.drop(p.uuid)
+		if err := c.t.addPortAddresses(tk, p); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -243,6 +257,7 @@ func lspSetType(c *cmdCtx) error {
 	}
 	lspOf(p).Type = typ
 	c.t.update(p, "type")
+	c.t.forgetAddresses()
 	return nil
 }
 
@@ -288,6 +303,7 @@ func lspSetOptions(c *cmdCtx) error {
 	}
 	lspOf(p).Options = opts
 	c.t.update(p, "options")
+	c.t.forgetAddresses()
 	return nil
 }
 

@@ -159,6 +159,7 @@ func (t *txn) addRouterPort(lr *row, spec routerPortSpec, mayExist bool) (*row, 
 	})
 	t.setAdd(lr, "ports", p.uuid)
 	t.parent[p.uuid] = lr.uuid
+	t.forgetAddresses() // a router-type port may already name it
 	return p, nil
 }
 
@@ -282,7 +283,7 @@ func lrAttach(c *cmdCtx) error {
 			return nil
 		}
 	}
-	tk, err := c.t.switchAddresses(ls, "")
+	tk, err := c.t.switchAddresses(ls)
 	if err != nil {
 		return err
 	}
@@ -290,7 +291,7 @@ func lrAttach(c *cmdCtx) error {
 	for _, n := range spec.networks {
 		gws = append(gws, n.Addr())
 	}
-	if err := tk.conflict(nameOf(ls), spec.mac, gws); err != nil {
+	if err := tk.conflict(nameOf(ls), "", spec.mac, gws); err != nil {
 		return err
 	}
 	if _, err := c.t.addRouterPort(lr, spec, mayExist); err != nil {
@@ -305,6 +306,7 @@ func lrAttach(c *cmdCtx) error {
 	})
 	c.t.setAdd(ls, "ports", p.uuid)
 	c.t.parent[p.uuid] = ls.uuid
+	tk.add(owner{fmt.Sprintf("router port %s (via %s)", spec.name, lspName), p.uuid}, spec.mac, gws)
 	return nil
 }
 

@@ -15,7 +15,6 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
-	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 )
 
@@ -121,14 +120,14 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 	fail := func(err error) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
 		return nil, model.DatabaseModel{}, fmt.Errorf("%s: database connection failed (%v)", o.DB, err)
 	}
-	eps, err := ovsdbconn.ParseEndpoints(o.DB)
+	eps, err := ovsdbrpc.ParseEndpoints(o.DB)
 	if err != nil {
 		return nil, model.DatabaseModel{}, err
 	}
 	var tc *tls.Config
 	for _, ep := range eps {
 		if strings.HasPrefix(ep, "ssl:") && tc == nil {
-			if tc, err = ovsdbconn.TLSConfig(o.PrivateKey, o.Certificate, o.CACert); err != nil {
+			if tc, err = ovsdbrpc.TLSConfig(o.PrivateKey, o.Certificate, o.CACert); err != nil {
 				return nil, model.DatabaseModel{}, err
 			}
 		}
@@ -195,13 +194,15 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 			return 0, false, err
 		}
 	}
-	comment := "dvr-nbctl:"
+	var cb strings.Builder
+	cb.WriteString("dvr-nbctl:")
 	for i, inv := range invs {
 		if i > 0 {
-			comment += " --"
+			cb.WriteString(" --")
 		}
-		comment += " " + inv.String()
+		cb.WriteString(" " + inv.String())
 	}
+	comment := cb.String()
 	ops := append(append(append(append([]ovsdb.Operation{}, t.waits...), writes...), cfgOps...),
 		ovsdb.Operation{Op: ovsdb.OperationComment, Comment: &comment})
 	res, err := t.db.Transact(t.ctx, ops...)

@@ -77,6 +77,7 @@ type txn struct {
 	names   map[string][]*row // table+"\x00"+name → rows known to this run
 	reads   int               // round trips spent on reads (for tests and logs)
 	global  *row              // NB_Global, once read
+	taken   map[string]*taken // switch UUID → addresses in use (see taken.go)
 	// forceWait makes --wait wait even when nothing was written (sync).
 	forceWait bool
 }
@@ -88,6 +89,7 @@ func newTxn(ctx context.Context, db DB, dbm model.DatabaseModel) *txn {
 		memo:   map[string][]*row{},
 		parent: map[string]string{},
 		names:  map[string][]*row{},
+		taken:  map[string]*taken{},
 	}
 }
 
