@@ -2,6 +2,7 @@ package northd
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 
@@ -55,6 +56,12 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return err
 	}
+	for _, g := range []map[string]string{sbIDs(sbG), nbIDs(nbG)} {
+		if v := g[KeyEpoch]; epochOf(v) > epochOf(n.epoch) {
+			// Another instance activated after us: we are fenced.
+			return &txnError{fenced: true, msg: fmt.Sprintf("a newer epoch %s is in the database (ours: %s)", v, n.epoch)}
+		}
+	}
 	if !n.inView(nbG, sbG) {
 		return nil
 	}
@@ -80,6 +87,20 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return nil
 	}
 	return n.incrementalRound(ctx, nbc, sbc, ch, nbG, sbG)
+}
+
+func sbIDs(g *sbdb.SBGlobal) map[string]string {
+	if g == nil {
+		return nil
+	}
+	return g.ExternalIDs
+}
+
+func nbIDs(g *nbdb.NBGlobal) map[string]string {
+	if g == nil {
+		return nil
+	}
+	return g.ExternalIDs
 }
 
 // readGlobals reads NB_Global and SB_Global from the views.
