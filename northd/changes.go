@@ -3,6 +3,7 @@ package northd
 import (
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/ovn-org/libovsdb/model"
 
@@ -16,8 +17,9 @@ import (
 // round): rounds read the rows themselves from the caches.
 type changes struct {
 	mu       sync.Mutex
-	full     string // non-empty: why the next round must recompute fully
-	barrier  bool   // NB_Global.nb_cfg or a chassis' nb_cfg moved
+	since    time.Time // when the first change of this set was reported
+	full     string    // non-empty: why the next round must recompute fully
+	barrier  bool      // NB_Global.nb_cfg or a chassis' nb_cfg moved
 	lsps     map[string]rowChange[nbdb.LogicalSwitchPort]
 	switches map[string]rowChange[nbdb.LogicalSwitch]
 	pbs      map[string]rowChange[sbdb.PortBinding]
@@ -46,6 +48,7 @@ func newChanges() *changes {
 }
 
 func (c *changes) reset(full string) {
+	c.since = time.Time{}
 	c.full = full
 	c.barrier = false
 	c.lsps = map[string]rowChange[nbdb.LogicalSwitchPort]{}
@@ -59,7 +62,7 @@ func (c *changes) reset(full string) {
 func (c *changes) take() *changes {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := &changes{full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs, dps: c.dps, others: c.others}
+	out := &changes{since: c.since, full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs, dps: c.dps, others: c.others}
 	c.reset("")
 	return out
 }
@@ -91,6 +94,7 @@ func record[T any](m map[string]rowChange[T], uuid string, old, cur *T) {
 func (c *changes) nbEvent(table string, old, cur model.Model) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.mark()
 	switch table {
 	case nbdb.NBGlobalTable:
 		o, n := asNB[nbdb.NBGlobal](old), asNB[nbdb.NBGlobal](cur)
@@ -113,6 +117,7 @@ func (c *changes) nbEvent(table string, old, cur model.Model) {
 func (c *changes) sbEvent(table string, old, cur model.Model) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.mark()
 	switch table {
 	case sbdb.ChassisTable:
 		o, n := asNB[sbdb.Chassis](old), asNB[sbdb.Chassis](cur)
@@ -131,6 +136,12 @@ func (c *changes) sbEvent(table string, old, cur model.Model) {
 		}
 	}
 	// SB_Global and northd's own tables: our own writes.
+}
+
+func (c *changes) mark() {
+	if c.since.IsZero() {
+		c.since = time.Now()
+	}
 }
 
 func asNB[T any](m model.Model) *T {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/model"
+	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
@@ -110,7 +111,7 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 	start := time.Now()
 	full := func(why string) error {
 		n.log.WithField("reason", why).Debug("full round")
-		return n.fullRound(ctx, nbc, sbc)
+		return n.fullRound(ctx, nbc, sbc, ch.since)
 	}
 	in := n.state.Input()
 	for row, id := range ch.dps {
@@ -272,10 +273,14 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 	if err := sbc.List(ctx, &sb.ChassisPrivate); err != nil {
 		return err
 	}
-	if err := n.commit(ctx, sbm, nbm, nb, sb, ops, counts, nops); err != nil {
+	t, err := n.commit(ctx, sbm, nbm, nb, sb, ops, counts, nops)
+	if err != nil {
 		return err
 	}
 	n.cfg.Metrics.round("incremental", time.Since(start))
+	n.log.WithFields(logrus.Fields{"kind": "incremental", "ports": len(delta.Ports), "hosting": len(delta.Hosting),
+		"compute_ms": ms(time.Since(start) - t.sb - t.nb), "sb_commit_ms": ms(t.sb), "nb_commit_ms": ms(t.nb),
+		"sb_ops": len(ops), "nb_ops": len(nops), "since_change_ms": sinceMS(ch.since, t.sbAcked)}).Debug("round done")
 	return nil
 }
 

@@ -82,7 +82,7 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		}
 		n.log.WithField("reason", why).Debug("full round")
 		n.gens = [2]int{nbGen, sbGen}
-		return n.fullRound(ctx, nbc, sbc)
+		return n.fullRound(ctx, nbc, sbc, ch.since)
 	case ch.empty():
 		return nil
 	}
@@ -152,7 +152,7 @@ func (n *Northd) inView(nbG *nbdb.NBGlobal, sbG *sbdb.SBGlobal) bool {
 
 // fullRound recomputes everything from the views and keeps the State
 // for incremental rounds.
-func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
+func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client, since time.Time) error {
 	start := time.Now()
 	nb, err := readNB(ctx, nbc)
 	if err != nil {
@@ -165,9 +165,11 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	if nb.Global == nil || sb.Global == nil {
 		return nil
 	}
+	read := time.Now()
 	n.state = translate.NewState(Input(nb, sb, n.cfg.BaseMAC))
 	n.index(nb, sb)
 	out := n.state.Output()
+	translated := time.Now()
 	n.logProblems(out.Problems)
 	n.stats.Rounds.Add(1)
 	n.stats.FullRounds.Add(1)
@@ -187,33 +189,59 @@ func (n *Northd) fullRound(ctx context.Context, nbc, sbc client.Client) error {
 	if err != nil {
 		return err
 	}
-	if err := n.commit(ctx, sbm, nbm, nb, sb, ops, counts, nops); err != nil {
+	diffed := time.Now()
+	t, err := n.commit(ctx, sbm, nbm, nb, sb, ops, counts, nops)
+	if err != nil {
 		return err
 	}
 	n.cfg.Metrics.round("full", time.Since(start))
+	n.log.WithFields(logrus.Fields{"kind": "full", "read_ms": ms(read.Sub(start)), "translate_ms": ms(translated.Sub(read)),
+		"diff_ms": ms(diffed.Sub(translated)), "sb_commit_ms": ms(t.sb), "nb_commit_ms": ms(t.nb), "sb_ops": len(ops), "nb_ops": len(nops),
+		"since_change_ms": sinceMS(since, t.sbAcked)}).Debug("round done")
 	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// sinceMS is the time from the first change a round handled to its SB
+// commit being acknowledged (0 when unknown).
+func sinceMS(since, acked time.Time) float64 {
+	if since.IsZero() || acked.IsZero() {
+		return 0
+	}
+	return ms(acked.Sub(since))
+}
+
+// commitTimes are how long the two commits took.
+type commitTimes struct {
+	sb, nb  time.Duration
+	sbAcked time.Time // when the SB commit was acknowledged (zero: none)
 }
 
 // commit sends the SB operations (with SB_Global.nb_cfg), then the NB ones
 // (with the barrier columns), each fenced and followed by a sequence
 // number that the next round waits to see in the views.
 func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *NBState, sb *SBState,
-	ops []ovsdb.Operation, counts Counts, nops []ovsdb.Operation) error {
+	ops []ovsdb.Operation, counts Counts, nops []ovsdb.Operation) (commitTimes, error) {
+	var t commitTimes
 	nbCfg := nb.Global.NbCfg
 	n.log.WithFields(logrus.Fields{"nb_cfg": nbCfg, "sb_nb_cfg": sb.Global.NbCfg, "nb_sb_cfg": nb.Global.SbCfg, "sb_ops": len(ops), "nb_ops": len(nops)}).Debug("commit")
 	if sb.Global.NbCfg != nbCfg {
 		op, err := ovsdbops.Update(sbm, sbdb.SBGlobalTable, sb.Global.UUID, &sbdb.SBGlobal{NbCfg: nbCfg}, "nb_cfg")
 		if err != nil {
-			return err
+			return t, err
 		}
 		ops = append(ops, op)
 	}
 	if len(ops) > 0 {
 		seq := seqOf(sb.Global.ExternalIDs) + 1
 		ops = append(ops, ovsdbops.SetMapKey(sbdb.SBGlobalTable, sb.Global.UUID, "external_ids", KeySeq, strconv.Itoa(seq))...)
+		start := time.Now()
 		if _, err := n.sbw.transact(ctx, sbdb.SBGlobalTable, n.epoch, ops); err != nil {
-			return err
+			return t, err
 		}
+		t.sbAcked = time.Now()
+		t.sb = t.sbAcked.Sub(start)
 		n.pendingSB = seq
 		n.stats.SBTxns.Add(1)
 		n.cfg.Metrics.wrote(counts)
@@ -221,7 +249,7 @@ func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *N
 	nbCounts := Counts{nbdb.LogicalSwitchPortTable: len(nops)}
 	gops, err := globalOps(nbm, nb, sb, nbCfg, time.Now())
 	if err != nil {
-		return err
+		return t, err
 	}
 	if len(gops) > 0 {
 		nops = append(nops, gops...)
@@ -230,14 +258,16 @@ func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *N
 	if len(nops) > 0 {
 		seq := seqOf(nb.Global.ExternalIDs) + 1
 		nops = append(nops, ovsdbops.SetMapKey(nbdb.NBGlobalTable, nb.Global.UUID, "external_ids", KeySeq, strconv.Itoa(seq))...)
+		start := time.Now()
 		if _, err := n.nbw.transact(ctx, nbdb.NBGlobalTable, n.epoch, nops); err != nil {
-			return err
+			return t, err
 		}
+		t.nb = time.Since(start)
 		n.pendingNB = seq
 		n.stats.NBTxns.Add(1)
 		n.cfg.Metrics.wrote(nbCounts)
 	}
-	return nil
+	return t, nil
 }
 
 // staleView is how long a round waits for the monitors to show northd's
