@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# make demo: real NB and SB ovsdb-servers (single-node RAFT clusters) under
-# one run directory, the seed topology loaded with dvr-nbctl, and how to use
-# them. Stop everything with `make demo-down` (scripts/demo-down.sh).
+# make demo: real NB and SB ovsdb-servers (single-node RAFT clusters) and
+# dvr-northd under one run directory, the seed topology loaded with
+# dvr-nbctl, three chassis with the seed placement, what northd derived, and
+# how to use it all. Stop everything with `make demo-down`
+# (scripts/demo-down.sh).
 #
 # Environment:
 #   DVR_DEMO_DIR        run directory (default ./run/demo)
@@ -37,11 +39,12 @@ howto() {
 The demo databases run under $RUN:
   NB  unix:$RUN/nb.sock   (OVN_Northbound, RAFT member tcp:127.0.0.1:$NB_RAFT; log nb.log, pid nb.pid)
   SB  unix:$RUN/sb.sock   (OVN_Southbound, RAFT member tcp:127.0.0.1:$SB_RAFT; log sb.log, pid sb.pid)
+  dvr-northd translating NB into SB (log northd.log, pid northd.pid)
 
 Use them:
   source $RUN/env            # or: export DVR_NB_DB=unix:$RUN/nb.sock PATH=$ROOT/bin:\$PATH
   dvr-nbctl show
-  dvr-nbctl lsp-add sw1 vm13 -- lsp-set-addresses vm13 "fa:16:3e:00:01:0d 10.0.1.13"
+  dvr-nbctl --wait=sb lsp-add sw1 vm13 -- lsp-set-addresses vm13 "fa:16:3e:00:01:0d 10.0.1.13"
   dvr-nbctl --format=json ls-list
   ovn-nbctl --db=\$DVR_NB_DB show        # the real OVN tool reads the same NB
   ovn-sbctl --db=unix:$RUN/sb.sock show
@@ -114,10 +117,38 @@ export OVN_SB_DB=unix:$RUN/sb.sock
 export PATH=$ROOT/bin:\$PATH
 EOF
 
-# 3. The seed topology, with dvr-nbctl.
-say "loading the seed topology (ovsdb-fixtures/seed/seed.sh)"
-DVR_NBCTL=$NBCTL DVR_NB_DB="unix:$RUN/nb.sock" bash ovsdb-fixtures/seed/seed.sh
+# 3. dvr-northd, detached, pid file and log in the run dir.
+setsid "$ROOT/bin/dvr-northd" --nb="unix:$RUN/nb.sock" --sb="unix:$RUN/sb.sock" \
+    --pidfile="$RUN/northd.pid" --instance-id=demo >"$RUN/northd.log" 2>&1 </dev/null &
+for _ in $(seq 100); do
+    grep -q "now active" "$RUN/northd.log" 2>/dev/null && break
+    sleep 0.1
+done
+grep -q "now active" "$RUN/northd.log" || { tail -n 20 "$RUN/northd.log" >&2; die "dvr-northd did not become active"; }
+say "northd: dvr-northd active (pid $(cat "$RUN/northd.pid"), log northd.log)"
+
+# 4. The seed topology, with dvr-nbctl; --wait=sb returns once northd
+# has written the SB for it.
+say "loading the seed topology (ovsdb-fixtures/seed/seed.sh --wait=sb)"
+DVR_NBCTL=$NBCTL DVR_NB_DB="unix:$RUN/nb.sock" bash ovsdb-fixtures/seed/seed.sh --wait=sb --timeout=30
+
+# 5. Three chassis and the seed placement. dvr-chassis (a later release)
+# registers itself and claims ports; until then ovn-sbctl plays it.
+sbctl() { ovn-sbctl --db="unix:$RUN/sb.sock" "$@" 2>/dev/null; }
+sbctl chassis-add hv1 vxlan 192.168.100.1
+sbctl chassis-add hv2 vxlan 192.168.100.2
+sbctl chassis-add hv3 vxlan 192.168.100.3
+for vm_hv in vm11:hv1 vm21:hv1 vm12:hv2 vm22:hv3; do
+    sbctl lsp-bind "${vm_hv%%:*}" "${vm_hv##*:}"
+done
+"$NBCTL" --db="unix:$RUN/nb.sock" --wait=sb --timeout=30 sync
 
 say "dvr-nbctl show:"
 "$NBCTL" --db="unix:$RUN/nb.sock" show
+say "ovn-sbctl show (chassis and the ports bound to them):"
+sbctl show
+say "what dvr-northd derived: DVR MACs and the routers each chassis hosts"
+ovsdb-client dump "unix:$RUN/sb.sock" OVN_Southbound DVR_MAC_Binding chassis_name mac
+ovsdb-client dump "unix:$RUN/sb.sock" OVN_Southbound DVR_Router_Binding chassis_name datapath
+ovsdb-client dump "unix:$RUN/sb.sock" OVN_Southbound Datapath_Binding tunnel_key external_ids
 howto

@@ -39,6 +39,7 @@ func main() {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
 			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9476)"},
 			&cli.StringFlag{Name: "instance-id", Usage: "name of this instance in logs and in the epoch (default: host.pid.random)"},
+			&cli.StringFlag{Name: "pidfile", Usage: "write the process id to this file (removed on exit)"},
 		},
 		Action: run,
 	}
@@ -95,6 +96,12 @@ func run(c *cli.Context) error {
 	})
 	if err != nil {
 		return err
+	}
+	if p := c.String("pidfile"); p != "" {
+		if err := os.WriteFile(p, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
+			return fmt.Errorf("--pidfile: %w", err)
+		}
+		defer os.Remove(p)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
