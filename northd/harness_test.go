@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -35,10 +36,16 @@ type env struct {
 func newEnv(t *testing.T, opts ...ovsdbtest.Option) *env {
 	t.Helper()
 	e := &env{t: t, nb: ovsdbtest.StartNB(t, opts...), sb: ovsdbtest.StartSB(t, opts...)}
-	e.nbc = ovsdbtest.NBClient(t, e.nb.Endpoint(), ovsdbtest.MonitorAll())
-	e.sbc = ovsdbtest.SBClient(t, e.sb.Endpoint(), ovsdbtest.MonitorAll())
+	e.reconnectReaders()
 	e.nbctl("init")
 	return e
+}
+
+// reconnectReaders (re)builds the test's own monitoring clients.
+func (e *env) reconnectReaders() {
+	e.t.Helper()
+	e.nbc = ovsdbtest.NBClient(e.t, e.nb.Endpoint(), ovsdbtest.MonitorAll())
+	e.sbc = ovsdbtest.SBClient(e.t, e.sb.Endpoint(), ovsdbtest.MonitorAll())
 }
 
 // instance is one in-process dvr-northd.
@@ -107,10 +114,22 @@ func (e *env) nbctl(args ...string) string {
 func (e *env) nbctlErr(args ...string) (string, error) {
 	var b bytes.Buffer
 	o := nbctl.Options{DB: e.nb.Endpoint(), Stdout: &b, Timeout: 20 * time.Second}
-	_, chain := nbctl.SplitGlobal(args)
-	if strings.HasPrefix(args[0], "--wait=") {
-		o.Wait = strings.TrimPrefix(args[0], "--wait=")
-		chain = args[1:]
+	globals, chain := nbctl.SplitGlobal(args)
+	for _, g := range globals {
+		switch {
+		case strings.HasPrefix(g, "--wait="):
+			o.Wait = strings.TrimPrefix(g, "--wait=")
+		case strings.HasPrefix(g, "--timeout="):
+			d, err := time.ParseDuration(strings.TrimPrefix(g, "--timeout=") + "s")
+			if err != nil {
+				return "", err
+			}
+			o.Timeout = d
+		case strings.HasPrefix(g, "--format="):
+			o.Format = strings.TrimPrefix(g, "--format=")
+		default:
+			return "", fmt.Errorf("test helper: unknown option %s", g)
+		}
 	}
 	err := nbctl.Run(context.Background(), o, chain)
 	return b.String(), err
