@@ -222,3 +222,15 @@ var (
 	sbModelFunc = sbdb.FullDatabaseModel
 	nbModelFunc = nbdb.FullDatabaseModel
 )
+
+// lockedWriter serialises writes from the logger's goroutines.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  interface{ Write([]byte) (int, error) }
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
