@@ -17,6 +17,9 @@ func ParseEndpoints(s string) ([]string, error) {
 	var out []string
 	for _, ep := range strings.Split(s, ",") {
 		ep = strings.TrimSpace(ep)
+		if ep == "" {
+			return nil, fmt.Errorf("%s: empty endpoint in the list (a stray comma?)", s)
+		}
 		kind, rest, ok := strings.Cut(ep, ":")
 		switch {
 		case !ok || rest == "":
