@@ -137,12 +137,16 @@ func (t *txn) dropPort(p *row) error {
 	return nil
 }
 
-func lspList(c *cmdCtx) error {
-	ls, err := c.t.must(nbdb.LogicalSwitchTable, c.args[0])
+func lspList(c *cmdCtx) error { return listPorts(c, nbdb.LogicalSwitchTable) }
+
+// listPorts prints the ports of the switch or router named by the
+// command's argument.
+func listPorts(c *cmdCtx, parentTable string) error {
+	parent, err := c.t.must(parentTable, c.args[0])
 	if err != nil {
 		return err
 	}
-	ports, err := c.t.portsOf(ls)
+	ports, err := c.t.portsOf(parent)
 	if err != nil {
 		return err
 	}

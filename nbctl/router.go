@@ -226,22 +226,7 @@ func lrpDel(c *cmdCtx) error {
 	return c.t.dropPort(p)
 }
 
-func lrpList(c *cmdCtx) error {
-	lr, err := c.t.must(nbdb.LogicalRouterTable, c.args[0])
-	if err != nil {
-		return err
-	}
-	ports, err := c.t.portsOf(lr)
-	if err != nil {
-		return err
-	}
-	var out []listEntry
-	for _, p := range ports {
-		out = append(out, listEntry{UUID: p.uuid, Name: nameOf(p)})
-	}
-	emitList(c, out)
-	return nil
-}
+func lrpList(c *cmdCtx) error { return listPorts(c, nbdb.LogicalRouterTable) }
 
 func lrAttach(c *cmdCtx) error {
 	spec, err := parseRouterPort(c.args[2:])

@@ -283,6 +283,32 @@ func TestHAFencedByNBEpoch(t *testing.T) {
 	}, 2000)
 }
 
+// TestHAFencedByForeignEpoch: the epoch in SB_Global stops being A's
+// without being a higher number: another owner under the same number, the
+// key removed, the SB_Global row deleted (an SB rebuilt under a running
+// northd). A cannot write under its epoch any more (every write waits on
+// it), so it must notice, go standby and activate again past whatever is
+// there, as with a higher number; it must not stay "active" while never
+// writing.
+func TestHAFencedByForeignEpoch(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		intrude func(e *env)
+	}{
+		{"same number, another owner", func(e *env) {
+			e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=1:intruder")
+		}},
+		{"epoch removed", func(e *env) {
+			e.sbctl("remove", "SB_Global", ".", "external_ids", KeyEpoch)
+		}},
+		{"SB_Global deleted", func(e *env) {
+			ovsdbtest.Transact(t, e.sb.Endpoint(), sbDatabase, map[string]any{"op": "delete", "table": "SB_Global", "where": []any{}})
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) { testFenced(t, c.intrude, 1) })
+	}
+}
+
 func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 	steps := []step{seedSteps()[0], addVM("sw1", "vm13", vm13MAC, vm13IP)}
 	want := reference(t, steps)
@@ -335,30 +361,69 @@ func activeOf(p *proc) string {
 	return fmt.Sprint(a)
 }
 
-// TestHAStaleEpochWriteIsRefused: a write that waits on an epoch that is no
-// longer in SB_Global fails and changes nothing, even on the session that
-// holds the lock (the fence, in process so the write can be sent by hand).
+// TestHAStaleEpochWriteIsRefused: northd's writer (the session that holds
+// the lock and prefixes every transaction with the assert and the epoch
+// wait) cannot write under an epoch that is no longer in SB_Global, and a
+// session without the lock cannot write under the current one. The
+// instance that bumped the epoch is stopped first, so the writes here are
+// the only ones.
 func TestHAStaleEpochWriteIsRefused(t *testing.T) {
 	e := newEnv(t)
 	in := e.start("A")
 	epoch := e.waitEpochOwner("A", 10*time.Second)
+	in.stop()
 	var gs []sbdb.SBGlobal
 	if err := e.sbc.List(context.Background(), &gs); err != nil || len(gs) != 1 {
 		t.Fatalf("SB_Global: %v %v", gs, err)
 	}
-	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=999:intruder")
-	ops := ovsdbops.SetMapKey(sbdb.SBGlobalTable, gs[0].UUID, "external_ids", "ha-test-stale-write", "1")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	_, err := in.n.sbw.transact(ctx, sbdb.SBGlobalTable, epoch, ops)
-	var te *txnError
-	if !errors.As(err, &te) || !te.fenced {
-		t.Fatalf("a write under the superseded epoch %s returned %v, want a fenced error", epoch, err)
+	newWriter := func() *writer {
+		w := &writer{db: sbDatabase, endpoints: []string{e.sb.Endpoint()}, lock: "dvr_northd", poke: func() {}}
+		t.Cleanup(w.close)
+		if _, err := w.session(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return w
 	}
-	t.Logf("write under the superseded epoch refused: %v", err)
-	time.Sleep(200 * time.Millisecond)
-	if v, ok := e.sbGlobalIDs()["ha-test-stale-write"]; ok {
-		t.Fatalf("the refused write reached SB (ha-test-stale-write=%s)", v)
+	write := func(w *writer, epoch, value string) error {
+		_, err := w.transact(ctx, sbdb.SBGlobalTable, epoch,
+			ovsdbops.SetMapKey(sbdb.SBGlobalTable, gs[0].UUID, "external_ids", "ha-test-write", value))
+		return err
+	}
+	w := newWriter()
+	if !w.hasLock() {
+		t.Fatal("the only session asking for the lock did not get it")
+	}
+	if err := write(w, epoch, "current"); err != nil {
+		t.Fatalf("a write under the current epoch %s with the lock failed: %v", epoch, err)
+	}
+
+	// Without the lock, the current epoch is not enough.
+	w2 := newWriter()
+	if w2.hasLock() {
+		t.Fatal("a second session got the lock while the first holds it")
+	}
+	err := write(w2, epoch, "no-lock")
+	var te *txnError
+	if !errors.As(err, &te) || !te.fenced || !strings.Contains(te.msg, "not owner") {
+		t.Errorf("a write without the lock returned %v, want a fenced error (not owner)", err)
+	}
+
+	// With the lock, a superseded epoch is not enough.
+	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=999:intruder")
+	err = write(w, epoch, "stale")
+	if !errors.As(err, &te) || !te.fenced || strings.Contains(te.msg, "not owner") {
+		t.Errorf("a write under the superseded epoch %s returned %v, want a fenced error (epoch)", epoch, err)
+	} else {
+		t.Logf("write under the superseded epoch refused: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.sbGlobalIDs()[KeyEpoch] != "999:intruder" && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := e.sbGlobalIDs()["ha-test-write"]; v != "current" {
+		t.Errorf("SB_Global external_ids:ha-test-write = %q, want \"current\" (a refused write reached SB)", v)
 	}
 }
 

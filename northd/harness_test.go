@@ -145,8 +145,8 @@ func (e *env) sbctl(args ...string) string {
 	return string(out)
 }
 
-// canonical reads both databases and renders the SB.
-func (e *env) canonical() string {
+// snapshot reads both databases through the test's readers.
+func (e *env) snapshot() (*NBState, *SBState) {
 	e.t.Helper()
 	ctx := context.Background()
 	nb, err := readNB(ctx, e.nbc)
@@ -157,7 +157,13 @@ func (e *env) canonical() string {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return Canonical(nb, sb)
+	return nb, sb
+}
+
+// canonical reads both databases and renders the SB.
+func (e *env) canonical() string {
+	e.t.Helper()
+	return Canonical(e.snapshot())
 }
 
 // settle waits until the SB view has not changed for a while.

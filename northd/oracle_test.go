@@ -1,7 +1,6 @@
 package northd
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -31,15 +30,7 @@ func (e *env) recomputeIsNoop(step string) {
 // recomputeDiff describes what a full recompute would still write.
 func (e *env) recomputeDiff() string {
 	e.t.Helper()
-	ctx := context.Background()
-	nb, err := readNB(ctx, e.nbc)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	sb, err := readSB(ctx, e.sbc)
-	if err != nil {
-		e.t.Fatal(err)
-	}
+	nb, sb := e.snapshot()
 	out := translate.Translate(Input(nb, sb, ""))
 	sbm, err := dbModel(e.sbc, sbModelFunc)
 	if err != nil {
