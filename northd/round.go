@@ -57,12 +57,16 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return err
 	}
 	for _, g := range []map[string]string{sbIDs(sbG), nbIDs(nbG)} {
-		if v := g[KeyEpoch]; epochOf(v) > epochOf(n.epoch) {
+		if v := g[KeyEpoch]; v != n.epoch && epochOf(v) >= epochOf(n.epoch) {
 			// Another instance activated after us: we are fenced.
-			return &txnError{fenced: true, msg: fmt.Sprintf("a newer epoch %s is in the database (ours: %s)", v, n.epoch)}
+			return &txnError{fenced: true, msg: fmt.Sprintf("epoch %s is in the database (ours: %s)", v, n.epoch)}
 		}
 	}
 	if !n.inView(nbG, sbG) {
+		if !n.waitingSince.IsZero() && time.Since(n.waitingSince) > epochCheck {
+			// The views may just lag; the leaders know.
+			return n.checkEpoch(ctx)
+		}
 		return nil
 	}
 	ch := n.changes.take()
@@ -268,6 +272,46 @@ func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *N
 		n.cfg.Metrics.wrote(nbCounts)
 	}
 	return t, nil
+}
+
+// epochCheck is how long a round waits for the views to show our epoch
+// before it asks the leaders whether the epoch is still ours.
+const epochCheck = 2 * time.Second
+
+// checkEpoch reads the epoch from the leaders; another value fences us.
+// A sequence number below what we wrote (another client rolled it back)
+// is accepted, with a full round to resync.
+func (n *Northd) checkEpoch(ctx context.Context) error {
+	for _, w := range []struct {
+		w       *writer
+		table   string
+		pending *int
+	}{{n.sbw, sbdb.SBGlobalTable, &n.pendingSB}, {n.nbw, nbdb.NBGlobalTable, &n.pendingNB}} {
+		c, err := w.w.session(ctx)
+		if err != nil {
+			return err
+		}
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		g, err := readGlobal(cctx, c, w.w.db, w.table)
+		cancel()
+		if err != nil {
+			return err
+		}
+		if g == nil || g.ids[KeyEpoch] != n.epoch {
+			v := ""
+			if g != nil {
+				v = g.ids[KeyEpoch]
+			}
+			return &txnError{fenced: true, msg: fmt.Sprintf("%s epoch is %q, not ours (%s)", w.table, v, n.epoch)}
+		}
+		if seq := seqOf(g.ids); seq < *w.pending {
+			n.log.WithFields(logrus.Fields{"table": w.table, "seq": seq, "ours": *w.pending}).
+				Warn("our write sequence number was rolled back by another client: resyncing")
+			*w.pending = seq
+			n.changes.needFull("sequence number rolled back")
+		}
+	}
+	return nil
 }
 
 // staleView is how long a round waits for the monitors to show northd's
