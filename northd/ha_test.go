@@ -182,14 +182,17 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	// the lock the active instance holds there no longer elects anybody.
 	old := e.sb.Leader()
 	epoch := e.sbGlobalIDs()[KeyEpoch]
+	transferAt := time.Now()
 	if out, err := e.sb.Appctl(old, "cluster/failure-test", "transfer-leadership"); err != nil {
 		t.Fatalf("cluster/failure-test transfer-leadership: %v: %s", err, out)
 	}
 	waitNewLeader(t, e.sb, old)
 	act = waitReelected(t, e, epoch, ps)
+	reelected := time.Since(transferAt)
 	steps[4].do(e)
 	e.eventually(want[4])
-	t.Logf("after the SB leadership transfer from m%d: %s active with epoch %s", old.Index, act.id, e.sbGlobalIDs()[KeyEpoch])
+	t.Logf("after the SB leadership transfer from m%d: %s active with epoch %s (new epoch in view within %v of the transfer)",
+		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], reelected.Round(time.Millisecond))
 
 	// 3. The SB leader stops.
 	old = e.sb.Leader()
@@ -199,9 +202,10 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	e.sbc = ovsdbtest.SBClient(t, runningEndpoint(e.sb), ovsdbtest.MonitorAll())
 	waitNewLeader(t, e.sb, old)
 	act = waitReelected(t, e, epoch, ps)
+	reelected = time.Since(stoppedAt)
 	steps[5].do(e)
-	t.Logf("after stopping the SB leader m%d: %s active with epoch %s; stop -> --wait=sb lsp-add vm23 returned in %v",
-		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], time.Since(stoppedAt).Round(time.Millisecond))
+	t.Logf("after stopping the SB leader m%d: %s active with epoch %s (new epoch in view within %v of the stop); stop -> --wait=sb lsp-add vm23 returned in %v",
+		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], reelected.Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond))
 	e.eventually(want[5])
 	if err := e.sb.RestartMember(old); err != nil {
 		t.Fatal(err)
@@ -307,6 +311,30 @@ func TestHAFencedByForeignEpoch(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) { testFenced(t, c.intrude, 1) })
 	}
+}
+
+// TestHAWriteSequenceRolledBack: SB_Global keeps A's epoch but its write
+// sequence goes back (as after an SB restored from a backup taken after A
+// activated): the write A waits to see will never show. A must recover
+// and process the next change rather than wait for it forever.
+func TestHAWriteSequenceRolledBack(t *testing.T) {
+	steps := []step{seedSteps()[0], addVM("sw1", "vm13", vm13MAC, vm13IP)}
+	want := reference(t, steps)
+	e := newEnv(t)
+	a := startNorthd(t, "A", e.nb.Endpoint(), e.sb.Endpoint())
+	a.mustLog(0, msgActive, 15*time.Second)
+	e.waitEpochOwner("A", 10*time.Second)
+	steps[0].do(e)
+	e.eventually(want[0])
+	seq := e.sbGlobalIDs()[KeySeq]
+	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeySeq+"=0")
+	d, err := e.nbctlWait(15*time.Second, "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", vm13MAC+" "+vm13IP)
+	if err != nil {
+		t.Fatalf("after SB_Global's %s went from %s back to 0, dvr-nbctl --wait=sb lsp-add vm13 did not complete: %v (after %v); SB ids %v; A's dvr_northd_active=%v",
+			KeySeq, seq, err, d.Round(time.Millisecond), e.sbGlobalIDs(), activeOf(a))
+	}
+	t.Logf("after the rollback of %s (was %s), --wait=sb lsp-add vm13 returned in %v", KeySeq, seq, d.Round(time.Millisecond))
+	e.eventually(want[1])
 }
 
 func testFenced(t *testing.T, intrude func(e *env), intruder int) {
