@@ -249,7 +249,9 @@ func (n *Northd) step(ctx context.Context) {
 	}
 	if !n.active.Load() {
 		if err := n.activate(ctx); err != nil {
-			n.backoff(err, "activation")
+			// Usually a race on the global rows (ovn-sbctl and ovn-nbctl
+			// create them too): retry soon.
+			n.backoffFor(err, "activation", 100*time.Millisecond)
 			return
 		}
 	}
@@ -264,10 +266,12 @@ func (n *Northd) step(ctx context.Context) {
 	}
 }
 
-func (n *Northd) backoff(err error, what string) {
-	n.log.WithError(err).Warnf("%s failed; retrying in 1s", what)
-	n.retryAt = time.Now().Add(time.Second)
-	go func() { time.Sleep(time.Second); n.poke() }()
+func (n *Northd) backoff(err error, what string) { n.backoffFor(err, what, time.Second) }
+
+func (n *Northd) backoffFor(err error, what string, d time.Duration) {
+	n.log.WithError(err).Warnf("%s failed; retrying in %v", what, d)
+	n.retryAt = time.Now().Add(d)
+	time.AfterFunc(d, n.poke)
 }
 
 // activate bumps the epoch in SB then NB, each waiting on what it read.
