@@ -1,23 +1,44 @@
 #!/usr/bin/env bash
-# Runs the dvr-nbctl vs ovn-nbctl benchmark (bench/nbctl, see its doc) and
-# prints its Markdown report on stdout (progress on stderr). It builds
-# bin/dvr-nbctl and the benchmark, which starts and stops its own
-# ovsdb-servers and ovn-nbctl daemons in temp dirs. Whatever happens, every
-# process it started is stopped by pid: by the benchmark itself, and here
-# from the pid file it keeps (a detached ovn-nbctl daemon is no child of it).
+# Runs the benchmarks against real ovsdb-servers and prints their Markdown
+# reports on stdout (progress on stderr):
+#   bench/nbctl    dvr-nbctl vs ovn-nbctl (see its doc)
+#   bench/northd   dvr-northd vs a floor client and ovn-northd (see its doc)
+# It builds bin/dvr-nbctl, bin/dvr-northd and the benchmarks, which start
+# and stop their own ovsdb-servers, daemons and ovn-northd in temp dirs.
+# Whatever happens, every process they started is stopped by pid: by the
+# benchmark itself, and here from the pid file it keeps (a detached
+# ovn-nbctl daemon is no child of it).
 #
-#   scripts/bench.sh                   full run (~10 min on 2 cores)
-#   BENCH_QUICK=1 scripts/bench.sh     smoke run (seconds)
+#   scripts/bench.sh                   full run (~15 min on 2 cores: nbctl ~6, northd ~9)
+#   BENCH_QUICK=1 scripts/bench.sh     smoke run (well under a minute)
+#   BENCH_ONLY=nbctl|northd            run one of the two parts
 #   BENCH_OUT=FILE scripts/bench.sh    also write the report to FILE
-# More knobs (BENCH_SIZES, BENCH_SAMPLES, BENCH_CLUSTERED...): bench/nbctl/main.go.
+# More knobs: bench/nbctl/main.go (BENCH_SIZES, BENCH_SAMPLES,
+# BENCH_CLUSTERED...) and bench/northd/main.go (BENCH_NORTHD_SIZES,
+# BENCH_NORTHD_CHANGES, BENCH_NORTHD_PROFILE...). Extra arguments go to
+# the nbctl benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:$PATH
 
 say() { printf '[bench] %s\n' "$*" >&2; }
 
+only=${BENCH_ONLY:-}
+case "$only" in
+"" | nbctl | northd) ;;
+*)
+    say "BENCH_ONLY=$only: want nbctl or northd"
+    exit 2
+    ;;
+esac
+run_nbctl=1 run_northd=1
+[ "$only" = northd ] && run_nbctl=0
+[ "$only" = nbctl ] && run_northd=0
+
+need=(ovsdb-server ovsdb-tool ovn-nbctl)
+[ "$run_northd" = 1 ] && need+=(ovn-sbctl ovn-northd)
 missing=()
-for b in ovsdb-server ovsdb-tool ovn-nbctl; do
+for b in "${need[@]}"; do
     command -v "$b" >/dev/null 2>&1 || missing+=("$b")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -30,7 +51,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     fi
 fi
 
-tmp=$(mktemp -d /tmp/nbctl-bench.XXXXXX)
+tmp=$(mktemp -d /tmp/bench.XXXXXX)
 pidfile=$tmp/pids
 cleanup() {
     local pid name comm
@@ -48,9 +69,24 @@ cleanup() {
 }
 trap cleanup EXIT
 
-say "building bin/dvr-nbctl and the benchmark"
+say "building bin/dvr-nbctl, bin/dvr-northd and the benchmarks"
 make --no-print-directory build >&2
 go build -o "$tmp/nbctl-bench" ./bench/nbctl
-# Its temp dirs (databases, sockets, logs) go under $tmp, removed on exit.
+go build -o "$tmp/northd-bench" ./bench/northd
+# Their temp dirs (databases, sockets, logs) go under $tmp, removed on exit.
 mkdir -p "$tmp/run"
-TMPDIR=$tmp/run BENCH_PIDFILE=$pidfile "$tmp/nbctl-bench" -dvr-nbctl bin/dvr-nbctl -ovn-nbctl ovn-nbctl "$@"
+out=${BENCH_OUT:-}
+report=$tmp/report.md
+: >"$report"
+if [ "$run_nbctl" = 1 ]; then
+    TMPDIR=$tmp/run BENCH_PIDFILE=$pidfile BENCH_OUT= "$tmp/nbctl-bench" \
+        -dvr-nbctl bin/dvr-nbctl -ovn-nbctl ovn-nbctl "$@" | tee -a "$report"
+fi
+if [ "$run_northd" = 1 ]; then
+    [ "$run_nbctl" = 1 ] && echo | tee -a "$report"
+    TMPDIR=$tmp/run BENCH_PIDFILE=$pidfile "$tmp/northd-bench" \
+        -dvr-northd bin/dvr-northd -dvr-nbctl bin/dvr-nbctl -ovn-northd ovn-northd -ovn-nbctl ovn-nbctl | tee -a "$report"
+fi
+if [ -n "$out" ]; then
+    cp "$report" "$out"
+fi
