@@ -29,8 +29,9 @@ test: build lint verify-generated
 	$(GO) test -count=1 -timeout 15m $(PKGS)
 
 # Benchmarks (docs/benchmarks.md records results and the machine):
-# dvr-nbctl vs ovn-nbctl on real ovsdb-servers (scripts/bench.sh; BENCH_QUICK=1
-# for a smoke run). BENCH=regexp runs the Go benchmarks instead (go test -bench).
+# dvr-nbctl vs ovn-nbctl and dvr-northd vs ovn-northd on real ovsdb-servers
+# (scripts/bench.sh; BENCH_QUICK=1 for a smoke run, BENCH_ONLY=nbctl|northd
+# for one part). BENCH=regexp runs the Go benchmarks instead (go test -bench).
 BENCH     ?=
 BENCHTIME ?= 3x
 bench:
