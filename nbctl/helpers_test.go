@@ -104,3 +104,8 @@ func (n *nb) seed() {
 		"--", "lsp-add", "sw2", "vm21", "--", "lsp-set-addresses", "vm21", "fa:16:3e:00:02:0b 10.0.2.11",
 		"--", "lsp-add", "sw2", "vm22", "--", "lsp-set-addresses", "vm22", "fa:16:3e:00:02:0c 10.0.2.12")
 }
+
+func startBenchNB(b *testing.B) string {
+	b.Helper()
+	return ovsdbtest.StartNB(b).Endpoint()
+}

@@ -48,7 +48,7 @@ func nameOf(r *row) string {
 
 // byUUID reads one row of table by UUID (nil if absent or deleted here).
 func (t *txn) byUUID(table, u string) (*row, error) {
-	if r := t.rows[u]; r != nil && r.table == table && r.loaded["name"] {
+	if r := t.rows[u]; r != nil && r.table == table && r.hasAll(tableCols[table][0]) {
 		if r.deleted {
 			return nil, nil
 		}
@@ -71,6 +71,10 @@ func (t *txn) byName(table, name string) ([]*row, error) {
 	unique := table == nbdb.LogicalSwitchPortTable || table == nbdb.LogicalRouterPortTable
 	if unique {
 		if rs := t.known(table, name); len(rs) > 0 {
+			if !rs[0].hasAll(tableCols[table][0]) {
+				// Read with fewer columns (a whole switch's ports): complete it.
+				return []*row{rs[0]}, t.complete(rs[0])
+			}
 			return rs[:1], nil
 		}
 	}
@@ -175,12 +179,14 @@ func (t *txn) portsOf(parent *row) ([]*row, error) {
 		ptable = nbdb.LogicalRouterPortTable
 	}
 	cols := tableCols[ptable]
+	// Only the columns the address checks and lists need: decoding whole
+	// rows is most of the cost of reading a large switch.
 	var qs []query
 	for _, u := range uuids {
-		if r := t.rows[u]; r != nil && r.loaded["name"] {
+		if r := t.rows[u]; r != nil && r.hasAll(cols[1]) {
 			continue
 		}
-		qs = append(qs, query{table: ptable, where: []ovsdb.Condition{uuidCond(u)}, columns: cols[0], check: cols[1], verify: verifyRows})
+		qs = append(qs, query{table: ptable, where: []ovsdb.Condition{uuidCond(u)}, columns: cols[1], check: cols[1], verify: verifyRows})
 	}
 	for len(qs) > 0 {
 		n := min(len(qs), 1000)
@@ -198,4 +204,24 @@ func (t *txn) portsOf(parent *row) ([]*row, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return nameOf(out[i]) < nameOf(out[j]) })
 	return out, nil
+}
+
+// hasAll reports whether every column in cols is loaded.
+func (r *row) hasAll(cols []string) bool {
+	for _, c := range cols {
+		if !r.loaded[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// complete reads the columns of r not loaded yet.
+func (t *txn) complete(r *row) error {
+	if r.created {
+		return nil
+	}
+	cols := tableCols[r.table]
+	_, err := t.read(query{table: r.table, where: []ovsdb.Condition{uuidCond(r.uuid)}, columns: cols[0], check: cols[1], verify: verifyRows})
+	return err
 }
