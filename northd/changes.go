@@ -2,6 +2,7 @@ package northd
 
 import (
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -104,6 +105,9 @@ func (c *changes) nbEvent(table string, old, cur model.Model) {
 		c.barrier = true
 	case nbdb.LogicalSwitchPortTable:
 		o, n := asNB[nbdb.LogicalSwitchPort](old), asNB[nbdb.LogicalSwitchPort](cur)
+		if o != nil && n != nil && sameInput(o, n) {
+			return // only up changed: northd's own write coming back
+		}
 		record(c.lsps, uuidOf(o, n, func(p *nbdb.LogicalSwitchPort) string { return p.UUID }), o, n)
 	case nbdb.LogicalSwitchTable:
 		o, n := asNB[nbdb.LogicalSwitch](old), asNB[nbdb.LogicalSwitch](cur)
@@ -136,6 +140,12 @@ func (c *changes) sbEvent(table string, old, cur model.Model) {
 		}
 	}
 	// SB_Global and northd's own tables: our own writes.
+}
+
+// sameInput reports whether two versions of a switch port are the same
+// to the translation (which does not read up, the column northd writes).
+func sameInput(a, b *nbdb.LogicalSwitchPort) bool {
+	return a.Name == b.Name && a.Type == b.Type && slices.Equal(a.Addresses, b.Addresses) && maps.Equal(a.Options, b.Options)
 }
 
 func (c *changes) mark() {

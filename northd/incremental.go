@@ -18,15 +18,20 @@ import (
 
 // indexes northd keeps between rounds to read single rows in O(1).
 type indexes struct {
-	portSwitch map[string]string // LSP UUID → switch UUID
-	lspByName  map[string]string // LSP name → UUID
-	dpNB       map[string]string // Datapath_Binding row → NB UUID
-	nbDP       map[string]string // NB UUID → Datapath_Binding row
+	portSwitch  map[string]string // LSP UUID → switch UUID
+	lspByName   map[string]string // LSP name → UUID
+	dpNB        map[string]string // Datapath_Binding row → NB UUID
+	nbDP        map[string]string // NB UUID → Datapath_Binding row
+	chassisName map[string]string // Chassis row → name
 }
 
 // index rebuilds the indexes from full snapshots.
 func (n *Northd) index(nb *NBState, sb *SBState) {
-	ix := indexes{portSwitch: map[string]string{}, lspByName: map[string]string{}, dpNB: map[string]string{}, nbDP: map[string]string{}}
+	ix := indexes{portSwitch: map[string]string{}, lspByName: map[string]string{}, dpNB: map[string]string{}, nbDP: map[string]string{},
+		chassisName: map[string]string{}}
+	for _, c := range sb.Chassis {
+		ix.chassisName[c.UUID] = c.Name
+	}
 	for _, ls := range nb.Switches {
 		for _, u := range ls.Ports {
 			ix.portSwitch[u] = ls.UUID
@@ -187,40 +192,47 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 			delete(in.SwitchPorts, u)
 		}
 	}
-	// Port_Binding rows: keys SB holds, and claims.
-	reread := map[string]bool{}
+	// Port_Binding rows: keys SB holds, and claims, from the events
+	// themselves (deletes first, so that a row replaced under the same
+	// name ends with the new one). Most are northd's own writes coming
+	// back, which change neither.
 	for _, rc := range ch.pbs {
-		ok, nk := n.pbKey(rc.old), n.pbKey(rc.cur)
-		name := ""
 		if rc.cur != nil {
-			name = rc.cur.LogicalPort
-		} else {
-			name = rc.old.LogicalPort
+			continue
 		}
-		if ok != nk {
-			n.state.SetSBKey(name, ptrIf(ok), ptrIf(nk))
-			reread[name] = true
+		name, ok := rc.old.LogicalPort, n.pbKey(rc.old)
+		if ok != (translate.PortKey{}) {
+			n.state.SetSBKey(name, &ok, nil)
+			if in.PortKeys[name] == ok {
+				delete(in.PortKeys, name)
+			}
 		}
-		if !sameClaim(rc.old, rc.cur) {
-			reread[name] = true
+		if rc.old.Chassis != nil {
+			delete(in.Claims, name)
 			event(name)
 		}
 	}
-	for name := range reread {
-		pb := sbView{ctx, sbc, &n.ix}.PortBinding(name)
-		delete(in.PortKeys, name)
-		delete(in.Claims, name)
-		if pb == nil {
+	for _, rc := range ch.pbs {
+		if rc.cur == nil {
 			continue
 		}
-		if id := n.ix.dpNB[pb.Datapath]; id != "" {
-			in.PortKeys[name] = translate.PortKey{Datapath: id, Key: pb.TunnelKey}
-		}
-		if pb.Chassis != nil {
-			c := &sbdb.Chassis{UUID: *pb.Chassis}
-			if sbc.Get(ctx, c) == nil {
-				in.Claims[name] = translate.Claim{Chassis: c.Name, Up: pb.Up != nil && *pb.Up}
+		name, ok, nk := rc.cur.LogicalPort, n.pbKey(rc.old), n.pbKey(rc.cur)
+		if ok != nk {
+			n.state.SetSBKey(name, ptrIf(ok), ptrIf(nk))
+			if nk.Datapath != "" {
+				in.PortKeys[name] = nk
+			} else {
+				delete(in.PortKeys, name)
 			}
+		}
+		if !sameClaim(rc.old, rc.cur) {
+			delete(in.Claims, name)
+			if rc.cur.Chassis != nil {
+				if c := n.ix.chassisName[*rc.cur.Chassis]; c != "" {
+					in.Claims[name] = translate.Claim{Chassis: c, Up: rc.cur.Up != nil && *rc.cur.Up}
+				}
+			}
+			event(name)
 		}
 	}
 	var pcs []translate.PortChange
