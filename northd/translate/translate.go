@@ -58,9 +58,11 @@ func Translate(in Input) Output {
 }
 
 func newState(in Input) *state {
+	n := len(in.SwitchPorts)
 	s := &state{in: in,
-		out:      Output{Datapaths: map[string]Datapath{}, Ports: map[string]Port{}, Hosting: map[Hosting]bool{}, LSPUp: map[string]bool{}},
-		attached: map[string][]*attachment{}, byRouter: map[string][]*attachment{}, vms: map[string]*vmPort{},
+		out: Output{Datapaths: make(map[string]Datapath, len(in.Switches)+len(in.Routers)), Ports: make(map[string]Port, n),
+			Hosting: map[Hosting]bool{}, LSPUp: make(map[string]bool, n)},
+		attached: map[string][]*attachment{}, byRouter: map[string][]*attachment{}, vms: make(map[string]*vmPort, n),
 		swMACs: map[string]map[string]string{}, swIPs: map[string]map[netip.Addr]string{}, conflicts: map[string]int{},
 		sbKeys: map[string]map[int]string{}, wantKeys: map[string]map[int]string{},
 		direct: map[Hosting]int{}, implied: map[Hosting]int{}, closure: map[string][]string{},
@@ -384,13 +386,21 @@ func (s *state) keyMap(m map[string]map[int]string, dp string) map[int]string {
 // vmBinding is the Port_Binding of a valid VM port (its key is set by
 // the caller).
 func vmBinding(vm *vmPort) Port {
-	return Port{Name: vm.lsp.Name, Datapath: vm.switchID, MAC: append([]string{}, vm.lsp.Addresses...)}
+	// MAC shares the input's slice: inputs are replaced, never modified.
+	return Port{Name: vm.lsp.Name, Datapath: vm.switchID, MAC: vm.lsp.Addresses}
 }
 
-// portMACs are the MACs of every NB port, which no DVR MAC may equal.
+// portMACs are the MACs of every NB port, which no DVR MAC may equal
+// (valid VM ports' MACs are already parsed).
 func (s *state) portMACs() map[string]bool {
-	m := map[string]bool{}
+	m := make(map[string]bool, len(s.in.SwitchPorts)+len(s.in.RouterPorts))
 	for _, p := range s.in.SwitchPorts {
+		if vm := s.vms[p.Name]; vm != nil && vm.lsp == p {
+			for _, mac := range vm.macs {
+				m[mac] = true
+			}
+			continue
+		}
 		for _, a := range p.Addresses {
 			if f := strings.Fields(a); len(f) > 0 {
 				if mac, err := addr.ParseMAC(f[0]); err == nil {
@@ -515,13 +525,13 @@ func (s *state) vmUp(vm *vmPort) bool {
 // attached router-type port is up; everything else is down.
 func (s *state) lspUp() {
 	for _, p := range s.in.SwitchPorts {
-		s.out.LSPUp[p.UUID] = false
-	}
-	for name, vm := range s.vms {
-		if _, bound := s.out.Ports[name]; !bound {
-			continue
+		up := false
+		if vm := s.vms[p.Name]; vm != nil && vm.lsp == p {
+			if _, bound := s.out.Ports[p.Name]; bound {
+				up = s.vmUp(vm)
+			}
 		}
-		s.out.LSPUp[vm.lsp.UUID] = s.vmUp(vm)
+		s.out.LSPUp[p.UUID] = up
 	}
 	for _, as := range s.attached {
 		for _, a := range as {
