@@ -146,41 +146,48 @@ func (d *sbDiff) port(name string, w *translate.Port, h *sbdb.PortBinding, dpRow
 		}
 		return nil
 	}
-	m := &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow, TunnelKey: w.Key, Type: w.Type,
-		MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
+	build := func() *sbdb.PortBinding {
+		return &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow, TunnelKey: w.Key, Type: w.Type,
+			MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
+	}
 	if h == nil {
-		op, err := ovsdbops.Insert(d.dbm, t, m, d.name("pb"))
+		op, err := ovsdbops.Insert(d.dbm, t, build(), d.name("pb"))
 		return d.add(t, op, err)
 	}
+	// Compare in place: a takeover's full round compares every row and
+	// almost always finds it equal.
 	var cols []string
-	if h.Datapath != m.Datapath {
+	if h.Datapath != dpRow {
 		cols = append(cols, "datapath")
 	}
-	if h.TunnelKey != m.TunnelKey {
+	if h.TunnelKey != w.Key {
 		cols = append(cols, "tunnel_key")
 	}
-	if h.Type != m.Type {
+	if h.Type != w.Type {
 		cols = append(cols, "type")
 	}
-	if !sameSet(h.MAC, m.MAC) {
+	if !sameSet(h.MAC, w.MAC) {
 		cols = append(cols, "mac")
 	}
-	if !maps.Equal(h.Options, m.Options) {
+	if !maps.Equal(h.Options, w.Options) {
 		cols = append(cols, "options")
 	}
-	if !maps.Equal(h.ExternalIDs, m.ExternalIDs) {
+	if !maps.Equal(h.ExternalIDs, w.ExternalIDs) {
 		cols = append(cols, "external_ids")
 	}
 	if len(cols) == 0 {
 		return nil
 	}
-	op, err := ovsdbops.Update(d.dbm, t, h.UUID, m, cols...)
+	op, err := ovsdbops.Update(d.dbm, t, h.UUID, build(), cols...)
 	return d.add(t, op, err)
 }
 
 func sameSet(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if len(a) == 1 {
+		return a[0] == b[0]
 	}
 	x, y := slices.Clone(a), slices.Clone(b)
 	slices.Sort(x)
