@@ -10,7 +10,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -18,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strconv"
@@ -48,58 +46,8 @@ const (
 
 // ---- the binary ----------------------------------------------------------
 
-const northdDirPrefix = "dvr-northd-bin-"
-
-var northdBuild struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// northdBinary builds ./cmd/dvr-northd once per test binary, into a
-// directory named after this process; directories of test processes that
-// are gone are removed at the next build.
-func northdBinary(t *testing.T) string {
-	t.Helper()
-	northdBuild.once.Do(func() { northdBuild.path, northdBuild.err = buildNorthd() })
-	if northdBuild.err != nil {
-		t.Fatalf("building dvr-northd: %v", northdBuild.err)
-	}
-	return northdBuild.path
-}
-
-func buildNorthd() (string, error) {
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = "/usr/local/go/bin/go"
-	}
-	out, err := exec.Command(gobin, "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	mod := strings.TrimSpace(string(out))
-	if mod == "" || mod == os.DevNull {
-		return "", errors.New("not inside the module (go env GOMOD is empty)")
-	}
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), northdDirPrefix+"*"))
-	for _, m := range matches {
-		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), northdDirPrefix))
-		if err == nil && pid != os.Getpid() && errors.Is(syscall.Kill(pid, 0), syscall.ESRCH) {
-			_ = os.RemoveAll(m)
-		}
-	}
-	dir := filepath.Join(os.TempDir(), northdDirPrefix+strconv.Itoa(os.Getpid()))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "dvr-northd")
-	cmd := exec.Command(gobin, "build", "-o", bin, "./cmd/dvr-northd")
-	cmd.Dir = filepath.Dir(mod)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/dvr-northd: %v: %s", err, out)
-	}
-	return bin, nil
-}
+// northdBinary builds ./cmd/dvr-northd once per test binary.
+func northdBinary(t *testing.T) string { return ovsdbtest.Binary(t, "dvr-northd") }
 
 // ---- one dvr-northd process ------------------------------------------------
 

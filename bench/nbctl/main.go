@@ -30,6 +30,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -284,28 +285,6 @@ func run() error {
 // machine describes where and with what the run happens.
 func machine(cfg config) string {
 	var b strings.Builder
-	model := "unknown"
-	if ci, err := os.ReadFile("/proc/cpuinfo"); err == nil {
-		for _, l := range strings.Split(string(ci), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
-			}
-		}
-	}
-	mem := ""
-	if mi, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, l := range strings.Split(string(mi), "\n") {
-			if strings.HasPrefix(l, "MemTotal:") {
-				f := strings.Fields(l)
-				if len(f) >= 2 {
-					kb, _ := strconv.Atoi(f[1])
-					mem = fmt.Sprintf(", %.0f GiB RAM", float64(kb)/(1<<20))
-				}
-			}
-		}
-	}
-	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
 	first := func(bin string, args ...string) string {
 		o, err := exec.Command(bin, args...).Output()
 		if err != nil {
@@ -322,7 +301,7 @@ func machine(cfg config) string {
 		mode = "quick (BENCH_QUICK)"
 	}
 	fmt.Fprintf(&b, "## dvr-nbctl vs ovn-nbctl, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
-	fmt.Fprintf(&b, "- machine: %d CPUs (nproc), %s%s, Linux %s\n", runtime.NumCPU(), model, mem, strings.TrimSpace(string(kernel)))
+	fmt.Fprintf(&b, "- machine: %s\n", benchkit.Machine())
 	fmt.Fprintf(&b, "- load average at start: %s\n", loadavg())
 	fmt.Fprintf(&b, "- %s; %s; dvr-nbctl built from %s with %s\n", first("ovsdb-server", "--version"),
 		first(cfg.ovn, "--version"), rev, runtime.Version())

@@ -17,37 +17,57 @@ import (
 	"time"
 )
 
-// The dvr-nbctl binary is built once per test binary, into a directory named
-// after the test process, so that every test runs the real program as a
-// separate process. Directories left by test processes that are gone are
-// removed on the next build.
+// The project's binaries are built once per test binary each, into a
+// directory named after the program and the test process, so that tests
+// run the real programs as separate processes. Directories left by test
+// processes that are gone are removed on the next build.
 
-const nbctlDirPrefix = "dvr-nbctl-bin-"
+var builds = struct {
+	mu   sync.Mutex
+	done map[string]*buildResult
+}{done: map[string]*buildResult{}}
 
-var nbctlBuild struct {
+type buildResult struct {
 	once sync.Once
 	path string
 	err  error
 }
 
-// NbctlBinary returns the path of a dvr-nbctl binary built from this module's
-// cmd/dvr-nbctl with `go build` (once per test binary).
-func NbctlBinary(tb testing.TB) string {
+// Binary returns the path of the program built from this module's
+// cmd/<name> with `go build` (once per test binary and program).
+func Binary(tb testing.TB, name string) string {
 	tb.Helper()
-	nbctlBuild.once.Do(func() { nbctlBuild.path, nbctlBuild.err = buildNbctl() })
-	if nbctlBuild.err != nil {
-		tb.Fatalf("building dvr-nbctl: %v", nbctlBuild.err)
+	builds.mu.Lock()
+	b := builds.done[name]
+	if b == nil {
+		b = &buildResult{}
+		builds.done[name] = b
 	}
-	return nbctlBuild.path
+	builds.mu.Unlock()
+	b.once.Do(func() { b.path, b.err = build(name) })
+	if b.err != nil {
+		tb.Fatalf("building %s: %v", name, b.err)
+	}
+	return b.path
 }
 
-// RemoveNbctlBinary deletes the binary built by NbctlBinary; TestMain may
-// call it after m.Run (otherwise a later build removes it).
-func RemoveNbctlBinary() {
-	if nbctlBuild.path != "" {
-		_ = os.RemoveAll(filepath.Dir(nbctlBuild.path))
+// NbctlBinary returns the path of a dvr-nbctl binary (see Binary).
+func NbctlBinary(tb testing.TB) string { return Binary(tb, "dvr-nbctl") }
+
+// RemoveBinaries deletes the binaries built by Binary; TestMain may call it
+// after m.Run (otherwise a later build removes them).
+func RemoveBinaries() {
+	builds.mu.Lock()
+	defer builds.mu.Unlock()
+	for _, b := range builds.done {
+		if b.path != "" {
+			_ = os.RemoveAll(filepath.Dir(b.path))
+		}
 	}
 }
+
+// RemoveNbctlBinary is RemoveBinaries, kept for TestMains that call it.
+func RemoveNbctlBinary() { RemoveBinaries() }
 
 func goTool() (string, error) {
 	if p, err := exec.LookPath("go"); err == nil {
@@ -61,7 +81,7 @@ func goTool() (string, error) {
 	return "", errors.New("the go command is not on PATH")
 }
 
-func buildNbctl() (string, error) {
+func build(name string) (string, error) {
 	gobin, err := goTool()
 	if err != nil {
 		return "", err
@@ -74,25 +94,26 @@ func buildNbctl() (string, error) {
 	if mod == "" || mod == os.DevNull {
 		return "", errors.New("not inside the module (go env GOMOD is empty)")
 	}
-	sweepNbctlDirs()
-	dir := filepath.Join(os.TempDir(), nbctlDirPrefix+strconv.Itoa(os.Getpid()))
+	prefix := name + "-bin-"
+	sweepBuildDirs(prefix)
+	dir := filepath.Join(os.TempDir(), prefix+strconv.Itoa(os.Getpid()))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "dvr-nbctl")
-	cmd := exec.Command(gobin, "build", "-o", bin, "./cmd/dvr-nbctl")
+	bin := filepath.Join(dir, name)
+	cmd := exec.Command(gobin, "build", "-o", bin, "./cmd/"+name)
 	cmd.Dir = filepath.Dir(mod)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/dvr-nbctl: %v: %s", err, out)
+		return "", fmt.Errorf("go build ./cmd/%s: %v: %s", name, err, out)
 	}
 	return bin, nil
 }
 
-// sweepNbctlDirs removes build directories whose test process has exited.
-func sweepNbctlDirs() {
-	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), nbctlDirPrefix+"*"))
+// sweepBuildDirs removes build directories whose test process has exited.
+func sweepBuildDirs(prefix string) {
+	matches, _ := filepath.Glob(filepath.Join(os.TempDir(), prefix+"*"))
 	for _, m := range matches {
-		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), nbctlDirPrefix))
+		pid, err := strconv.Atoi(strings.TrimPrefix(filepath.Base(m), prefix))
 		if err != nil || pid == os.Getpid() {
 			continue
 		}
