@@ -111,11 +111,18 @@ func (m *monitored) connect(ctx context.Context) (client.Client, error) {
 	return c, nil
 }
 
+// echoFailures is how many echoes in a row must fail before a client
+// is called stuck: under a large update burst a single echo can come back
+// late or (libovsdb) mismatched while the client is healthy, and replacing
+// a client means re-reading the whole database.
+const echoFailures = 3
+
 // watch returns when the client is lost or stops answering echoes.
 func (m *monitored) watch(ctx context.Context, c client.Client) {
 	t := time.NewTicker(m.echo)
 	defer t.Stop()
 	lost := c.DisconnectNotify()
+	failed := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -127,8 +134,14 @@ func (m *monitored) watch(ctx context.Context, c client.Client) {
 			ectx, cancel := context.WithTimeout(ctx, m.echo)
 			err := c.Echo(ectx)
 			cancel()
-			if err != nil && ctx.Err() == nil {
-				m.log.WithError(err).Warn("echo failed (stuck client?); replacing it")
+			switch {
+			case err == nil || ctx.Err() != nil:
+				failed = 0
+			case failed+1 < echoFailures:
+				failed++
+				m.log.WithError(err).WithField("failures", failed).Info("echo failed")
+			default:
+				m.log.WithError(err).Warnf("%d echoes in a row failed (stuck client?); replacing it", echoFailures)
 				return
 			}
 		}
