@@ -49,10 +49,15 @@ func (m *monitored) set(c client.Client) {
 	}
 	m.mu.Unlock()
 	if old != nil && old != c {
-		old.Close()
+		// A round may still be reading the old cache: close it a little
+		// later rather than under that read.
+		time.AfterFunc(closeGrace, old.Close)
 	}
 	m.poke()
 }
+
+// closeGrace is how long a replaced client lives on before it is closed.
+const closeGrace = 10 * time.Second
 
 // reset drops the current client; run connects a fresh one.
 func (m *monitored) reset() {
@@ -85,6 +90,13 @@ func (m *monitored) run(ctx context.Context) {
 		m.log.WithField("endpoint", c.CurrentEndpoint()).Info("connected and monitoring")
 		m.set(c)
 		m.watch(ctx, c)
+		if ctx.Err() != nil { // shutting down: close at once
+			m.mu.Lock()
+			m.current = nil
+			m.mu.Unlock()
+			c.Close()
+			return
+		}
 		m.set(nil)
 	}
 }
