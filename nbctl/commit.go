@@ -3,6 +3,7 @@ package nbctl
 import (
 	"errors"
 	"fmt"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"sort"
 	"strings"
 
@@ -48,7 +49,7 @@ func (t *txn) writes() ([]ovsdb.Operation, error) {
 	for _, r := range existing {
 		if r.deleted {
 			if r.table == nbdb.LogicalSwitchTable || r.table == nbdb.LogicalRouterTable {
-				ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: r.table, Where: []ovsdb.Condition{uuidCond(r.uuid)}})
+				ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationDelete, Table: r.table, Where: []ovsdb.Condition{ovsdbops.UUIDCond(r.uuid)}})
 			}
 			continue
 		}
@@ -62,7 +63,7 @@ func (t *txn) writes() ([]ovsdb.Operation, error) {
 			if err != nil {
 				return nil, err
 			}
-			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: r.table, Row: rw, Where: []ovsdb.Condition{uuidCond(r.uuid)}})
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: r.table, Row: rw, Where: []ovsdb.Condition{ovsdbops.UUIDCond(r.uuid)}})
 		}
 		for _, kind := range []struct {
 			m   map[string][]string
@@ -77,8 +78,8 @@ func (t *txn) writes() ([]ovsdb.Operation, error) {
 			sort.Strings(cols)
 			for _, c := range cols {
 				ops = append(ops, ovsdb.Operation{
-					Op: ovsdb.OperationMutate, Table: r.table, Where: []ovsdb.Condition{uuidCond(r.uuid)},
-					Mutations: []ovsdb.Mutation{*ovsdb.NewMutation(c, kind.mut, uuidSet(kind.m[c]))},
+					Op: ovsdb.OperationMutate, Table: r.table, Where: []ovsdb.Condition{ovsdbops.UUIDCond(r.uuid)},
+					Mutations: []ovsdb.Mutation{*ovsdb.NewMutation(c, kind.mut, ovsdbops.UUIDSet(kind.m[c]))},
 				})
 			}
 		}
@@ -109,14 +110,6 @@ func (t *txn) rowOf(r *row, cols []string) (ovsdb.Row, error) {
 		out[c] = ov
 	}
 	return out, nil
-}
-
-func uuidSet(us []string) ovsdb.OvsSet {
-	s := ovsdb.OvsSet{GoSet: make([]interface{}, len(us))}
-	for i, u := range us {
-		s.GoSet[i] = ovsdb.UUID{GoUUID: u}
-	}
-	return s
 }
 
 // opError is the first error in a transact reply, with its operation index

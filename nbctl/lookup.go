@@ -2,6 +2,7 @@ package nbctl
 
 import (
 	"fmt"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"sort"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
@@ -55,7 +56,7 @@ func (t *txn) byUUID(table, u string) (*row, error) {
 		return r, nil
 	}
 	cols := tableCols[table]
-	rs, err := t.read(query{table: table, where: []ovsdb.Condition{uuidCond(u)}, columns: cols[0], check: cols[1], verify: verifyRows})
+	rs, err := t.read(query{table: table, where: []ovsdb.Condition{ovsdbops.UUIDCond(u)}, columns: cols[0], check: cols[1], verify: verifyRows})
 	if err != nil || len(rs[0]) == 0 {
 		return nil, err
 	}
@@ -149,7 +150,7 @@ func (t *txn) parentOf(p *row) (*row, error) {
 		ptable = nbdb.LogicalRouterTable
 	}
 	cols := tableCols[ptable]
-	where := []ovsdb.Condition{ovsdb.NewCondition("ports", ovsdb.ConditionIncludes, uuidSet([]string{p.uuid}))}
+	where := []ovsdb.Condition{ovsdb.NewCondition("ports", ovsdb.ConditionIncludes, ovsdbops.UUIDSet([]string{p.uuid}))}
 	rs, err := t.read(query{table: ptable, where: where, columns: cols[0], check: cols[1], verify: verifyRows})
 	if err != nil {
 		return nil, err
@@ -165,7 +166,7 @@ func (t *txn) parentOf(p *row) (*row, error) {
 // ports set, re-asserted at commit, and each port row.
 func (t *txn) portsOf(parent *row) ([]*row, error) {
 	if !parent.loaded["ports"] {
-		if _, err := t.read(query{table: parent.table, where: []ovsdb.Condition{uuidCond(parent.uuid)}, columns: []string{"ports"}, verify: verifyRows}); err != nil {
+		if _, err := t.read(query{table: parent.table, where: []ovsdb.Condition{ovsdbops.UUIDCond(parent.uuid)}, columns: []string{"ports"}, verify: verifyRows}); err != nil {
 			return nil, err
 		}
 	}
@@ -186,7 +187,7 @@ func (t *txn) portsOf(parent *row) ([]*row, error) {
 		if r := t.rows[u]; r != nil && r.hasAll(cols[1]) {
 			continue
 		}
-		qs = append(qs, query{table: ptable, where: []ovsdb.Condition{uuidCond(u)}, columns: cols[1], check: cols[1], verify: verifyRows})
+		qs = append(qs, query{table: ptable, where: []ovsdb.Condition{ovsdbops.UUIDCond(u)}, columns: cols[1], check: cols[1], verify: verifyRows})
 	}
 	for len(qs) > 0 {
 		n := min(len(qs), 1000)
@@ -222,6 +223,6 @@ func (t *txn) complete(r *row) error {
 		return nil
 	}
 	cols := tableCols[r.table]
-	_, err := t.read(query{table: r.table, where: []ovsdb.Condition{uuidCond(r.uuid)}, columns: cols[0], check: cols[1], verify: verifyRows})
+	_, err := t.read(query{table: r.table, where: []ovsdb.Condition{ovsdbops.UUIDCond(r.uuid)}, columns: cols[0], check: cols[1], verify: verifyRows})
 	return err
 }

@@ -103,15 +103,9 @@ func ptrEq[T comparable](a, b *T) bool {
 }
 
 func lspDel(c *cmdCtx) error {
-	p, err := c.t.find(nbdb.LogicalSwitchPortTable, c.args[0])
-	if err != nil {
+	p, err := findForDelete(c, nbdb.LogicalSwitchPortTable)
+	if p == nil || err != nil {
 		return err
-	}
-	if p == nil {
-		if c.has("--if-exists") {
-			return nil
-		}
-		return notFound(nbdb.LogicalSwitchPortTable, c.args[0])
 	}
 	return c.t.dropPort(p)
 }

@@ -33,37 +33,15 @@ func routerCommands() []*command {
 }
 
 func lrAdd(c *cmdCtx) error {
-	name := c.args[0]
-	if err := checkName("router", name); err != nil {
-		return err
-	}
-	existing, err := c.t.byName(nbdb.LogicalRouterTable, name)
-	if err != nil {
-		return err
-	}
-	if len(existing) > 0 {
-		if c.has("--may-exist") {
-			return nil
-		}
-		return fmt.Errorf("%s: a router with this name already exists", name)
-	}
-	c.t.create(nbdb.LogicalRouterTable, &nbdb.LogicalRouter{Name: name})
-	return nil
+	return addRoot(c, nbdb.LogicalRouterTable, &nbdb.LogicalRouter{Name: c.args[0]})
 }
 
 func lrDel(c *cmdCtx) error {
-	r, err := c.t.find(nbdb.LogicalRouterTable, c.args[0])
-	if err != nil {
-		return err
+	r, err := findForDelete(c, nbdb.LogicalRouterTable)
+	if r != nil {
+		c.t.remove(r)
 	}
-	if r == nil {
-		if c.has("--if-exists") {
-			return nil
-		}
-		return notFound(nbdb.LogicalRouterTable, c.args[0])
-	}
-	c.t.remove(r)
-	return nil
+	return err
 }
 
 func lrList(c *cmdCtx) error { return listTable(c, nbdb.LogicalRouterTable) }
@@ -213,15 +191,9 @@ func lrpAdd(c *cmdCtx) error {
 }
 
 func lrpDel(c *cmdCtx) error {
-	p, err := c.t.find(nbdb.LogicalRouterPortTable, c.args[0])
-	if err != nil {
+	p, err := findForDelete(c, nbdb.LogicalRouterPortTable)
+	if p == nil || err != nil {
 		return err
-	}
-	if p == nil {
-		if c.has("--if-exists") {
-			return nil
-		}
-		return notFound(nbdb.LogicalRouterPortTable, c.args[0])
 	}
 	return c.t.dropPort(p)
 }
@@ -296,15 +268,9 @@ func lrAttach(c *cmdCtx) error {
 }
 
 func lrDetach(c *cmdCtx) error {
-	lrp, err := c.t.find(nbdb.LogicalRouterPortTable, c.args[0])
-	if err != nil {
+	lrp, err := findForDelete(c, nbdb.LogicalRouterPortTable)
+	if lrp == nil || err != nil {
 		return err
-	}
-	if lrp == nil {
-		if c.has("--if-exists") {
-			return nil
-		}
-		return notFound(nbdb.LogicalRouterPortTable, c.args[0])
 	}
 	name := nameOf(lrp)
 	where := []ovsdb.Condition{ovsdb.NewCondition("options", ovsdb.ConditionIncludes,

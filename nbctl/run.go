@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"io"
 	"math/rand/v2"
 	"strings"
@@ -183,7 +184,7 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 			m.NbCfg = 1
 			cfg = 1
 		} else {
-			where := []ovsdb.Condition{uuidCond(g.uuid)}
+			where := []ovsdb.Condition{ovsdbops.UUIDCond(g.uuid)}
 			cfgOps = []ovsdb.Operation{
 				{Op: ovsdb.OperationMutate, Table: nbdb.NBGlobalTable, Where: where,
 					Mutations: []ovsdb.Mutation{*ovsdb.NewMutation("nb_cfg", ovsdb.MutateOperationAdd, 1)}},

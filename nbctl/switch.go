@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
@@ -21,11 +22,27 @@ func switchCommands() []*command {
 }
 
 func lsAdd(c *cmdCtx) error {
-	name := c.args[0]
-	if err := checkName("switch", name); err != nil {
+	return addRoot(c, nbdb.LogicalSwitchTable, &nbdb.LogicalSwitch{Name: c.args[0]})
+}
+
+func lsDel(c *cmdCtx) error {
+	r, err := findForDelete(c, nbdb.LogicalSwitchTable)
+	if r != nil {
+		c.t.remove(r)
+	}
+	return err
+}
+
+// addRoot stages a new switch or router named by the command's argument
+// (m carries the name), unless one exists: then it is an error, or
+// nothing under --may-exist. The names have no index, so the read that
+// found them free is re-asserted at commit.
+func addRoot(c *cmdCtx, table string, m model.Model) error {
+	name, kind := c.args[0], kindOf[table]
+	if err := checkName(kind, name); err != nil {
 		return err
 	}
-	existing, err := c.t.byName(nbdb.LogicalSwitchTable, name)
+	existing, err := c.t.byName(table, name)
 	if err != nil {
 		return err
 	}
@@ -33,25 +50,23 @@ func lsAdd(c *cmdCtx) error {
 		if c.has("--may-exist") {
 			return nil
 		}
-		return fmt.Errorf("%s: a switch with this name already exists", name)
+		return fmt.Errorf("%s: a %s with this name already exists", name, kind)
 	}
-	c.t.create(nbdb.LogicalSwitchTable, &nbdb.LogicalSwitch{Name: name})
+	c.t.create(table, m)
 	return nil
 }
 
-func lsDel(c *cmdCtx) error {
-	r, err := c.t.find(nbdb.LogicalSwitchTable, c.args[0])
-	if err != nil {
-		return err
+// findForDelete resolves the row a delete command names: a missing one is
+// an error, or (nil, nil) under --if-exists.
+func findForDelete(c *cmdCtx, table string) (*row, error) {
+	r, err := c.t.find(table, c.args[0])
+	if err != nil || r != nil {
+		return r, err
 	}
-	if r == nil {
-		if c.has("--if-exists") {
-			return nil
-		}
-		return notFound(nbdb.LogicalSwitchTable, c.args[0])
+	if c.has("--if-exists") {
+		return nil, nil
 	}
-	c.t.remove(r)
-	return nil
+	return nil, notFound(table, c.args[0])
 }
 
 // listEntry is one line of a *-list command.

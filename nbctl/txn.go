@@ -3,6 +3,7 @@ package nbctl
 import (
 	"context"
 	"fmt"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"slices"
 
 	"github.com/ovn-org/libovsdb/model"
@@ -135,7 +136,7 @@ func (t *txn) read(qs ...query) ([][]*row, error) {
 				rows = append(rows, project(raw, cols))
 			}
 			t.waits = append(t.waits, ovsdb.Operation{
-				Op: ovsdb.OperationWait, Table: q.table, Where: q.where, Timeout: ptr(0),
+				Op: ovsdb.OperationWait, Table: q.table, Where: q.where, Timeout: ovsdbops.Ptr(0),
 				Columns: cols, Until: string(ovsdb.WaitConditionEqual), Rows: rows,
 			})
 		}
@@ -154,8 +155,8 @@ func project(raw ovsdb.Row, cols []string) ovsdb.Row {
 func waitRow(table, uuid string, cols []string, raw ovsdb.Row) ovsdb.Operation {
 	r := project(raw, cols)
 	return ovsdb.Operation{
-		Op: ovsdb.OperationWait, Table: table, Timeout: ptr(0),
-		Where:   []ovsdb.Condition{uuidCond(uuid)},
+		Op: ovsdb.OperationWait, Table: table, Timeout: ovsdbops.Ptr(0),
+		Where:   []ovsdb.Condition{ovsdbops.UUIDCond(uuid)},
 		Columns: cols, Until: string(ovsdb.WaitConditionEqual), Rows: []ovsdb.Row{r},
 	}
 }
@@ -339,10 +340,6 @@ func lsOf(r *row) *nbdb.LogicalSwitch      { return r.m.(*nbdb.LogicalSwitch) }
 func lspOf(r *row) *nbdb.LogicalSwitchPort { return r.m.(*nbdb.LogicalSwitchPort) }
 func lrOf(r *row) *nbdb.LogicalRouter      { return r.m.(*nbdb.LogicalRouter) }
 func lrpOf(r *row) *nbdb.LogicalRouterPort { return r.m.(*nbdb.LogicalRouterPort) }
-
-func uuidCond(u string) ovsdb.Condition {
-	return ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: u})
-}
 
 func nameCond(n string) ovsdb.Condition {
 	return ovsdb.NewCondition("name", ovsdb.ConditionEqual, n)

@@ -20,7 +20,6 @@ import (
 // deadlock. Instead a lost or stuck client (an Echo watchdog) is replaced
 // by a fresh one, and readers see only clients whose initial dump is done.
 type monitored struct {
-	name    string
 	cfg     ovsdbconn.Config
 	model   model.ClientDBModel
 	tables  func(c client.Client) []client.MonitorOption

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
@@ -100,9 +101,9 @@ func New(cfg Config) (*Northd, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.nbMon = &monitored{name: "nb", cfg: readOnly(cfg.NB), model: nbModel, tables: nbTables, log: n.log.WithField("db", "nb"),
+	n.nbMon = &monitored{cfg: readOnly(cfg.NB), model: nbModel, tables: NBTables, log: n.log.WithField("db", "nb"),
 		poke: n.poke, event: n.changes.nbEvent, echo: cfg.Echo}
-	n.sbMon = &monitored{name: "sb", cfg: readOnly(cfg.SB), model: sbModel, tables: sbTables, log: n.log.WithField("db", "sb"),
+	n.sbMon = &monitored{cfg: readOnly(cfg.SB), model: sbModel, tables: SBTables, log: n.log.WithField("db", "sb"),
 		poke: n.poke, event: n.changes.sbEvent, echo: cfg.Echo}
 	for _, w := range []struct {
 		dst  **writer
@@ -110,14 +111,14 @@ func New(cfg Config) (*Northd, error) {
 		db   string
 		lock string
 	}{{&n.sbw, cfg.SB, sbDatabase, cfg.LockName}, {&n.nbw, cfg.NB, nbDatabase, ""}} {
-		eps, err := ovsdbconn.ParseEndpoints(w.c.Endpoints)
+		eps, err := ovsdbrpc.ParseEndpoints(w.c.Endpoints)
 		if err != nil {
 			return nil, err
 		}
 		var tc *tls.Config
 		for _, ep := range eps {
 			if ep[:4] == "ssl:" {
-				if tc, err = ovsdbconn.TLSConfig(w.c.PrivateKey, w.c.Certificate, w.c.CACert); err != nil {
+				if tc, err = ovsdbrpc.TLSConfig(w.c.PrivateKey, w.c.Certificate, w.c.CACert); err != nil {
 					return nil, err
 				}
 				break
@@ -134,7 +135,8 @@ func readOnly(c ovsdbconn.Config) ovsdbconn.Config {
 	return c
 }
 
-func nbTables(c client.Client) []client.MonitorOption {
+// NBTables is the NB monitor of dvr-northd: only the columns it reads.
+func NBTables(c client.Client) []client.MonitorOption {
 	g, ls, lsp, lr, lrp := &nbdb.NBGlobal{}, &nbdb.LogicalSwitch{}, &nbdb.LogicalSwitchPort{}, &nbdb.LogicalRouter{}, &nbdb.LogicalRouterPort{}
 	return []client.MonitorOption{
 		client.WithTable(g, &g.NbCfg, &g.SbCfg, &g.HvCfg, &g.Options, &g.ExternalIDs),
@@ -145,7 +147,8 @@ func nbTables(c client.Client) []client.MonitorOption {
 	}
 }
 
-func sbTables(c client.Client) []client.MonitorOption {
+// SBTables is the SB monitor of dvr-northd: only the columns it reads.
+func SBTables(c client.Client) []client.MonitorOption {
 	g, ch, cp := &sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.ChassisPrivate{}
 	dp, pb, mac, rb := &sbdb.DatapathBinding{}, &sbdb.PortBinding{}, &sbdb.DVRMACBinding{}, &sbdb.DVRRouterBinding{}
 	return []client.MonitorOption{

@@ -47,7 +47,6 @@ func TestSeedScenarioGolden(t *testing.T) {
 		e.golden(s.name)
 		e.recomputeIsNoop(s.name)
 	}
-	// After the router is created, no chassis hosts it.
 }
 
 // TestNothingHostedWithoutBoundPorts: creating a router, interfaces and

@@ -215,7 +215,7 @@ func readGlobal(ctx context.Context, c *ovsdbrpc.Conn, db, table string) (*globa
 func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 	if g == nil {
 		return []ovsdb.Operation{
-			{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{}, Columns: []string{}, Until: "==", Rows: []ovsdb.Row{}, Timeout: ptr(0)},
+			{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{}, Columns: []string{}, Until: "==", Rows: []ovsdb.Row{}, Timeout: ovsdbops.Ptr(0)},
 			{Op: ovsdb.OperationInsert, Table: table, Row: ovsdb.Row{"external_ids": ovsdb.OvsMap{GoMap: map[interface{}]interface{}{KeyEpoch: epoch}}}},
 		}
 	}
@@ -224,7 +224,7 @@ func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 		old.GoMap[k] = v
 	}
 	ops := []ovsdb.Operation{{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{ovsdbops.UUIDCond(g.uuid)},
-		Columns: []string{"external_ids"}, Until: "==", Rows: []ovsdb.Row{{"external_ids": old}}, Timeout: ptr(0)}}
+		Columns: []string{"external_ids"}, Until: "==", Rows: []ovsdb.Row{{"external_ids": old}}, Timeout: ovsdbops.Ptr(0)}}
 	return append(ops, ovsdbops.SetMapKey(table, g.uuid, "external_ids", KeyEpoch, epoch)...)
 }
 

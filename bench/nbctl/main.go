@@ -273,7 +273,7 @@ func run() error {
 		results = append(results, res)
 	}
 	writeOneShot(w, cfg, results, floors)
-	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", loadavg(), time.Since(start).Seconds())
+	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), time.Since(start).Seconds())
 	if cfg.out != "" {
 		if err := os.WriteFile(cfg.out, out.Bytes(), 0o644); err != nil {
 			return err
@@ -285,13 +285,7 @@ func run() error {
 // machine describes where and with what the run happens.
 func machine(cfg config) string {
 	var b strings.Builder
-	first := func(bin string, args ...string) string {
-		o, err := exec.Command(bin, args...).Output()
-		if err != nil {
-			return "?"
-		}
-		return strings.TrimSpace(strings.SplitN(string(o), "\n", 2)[0])
-	}
+	first := benchkit.FirstLine
 	rev := first("git", "rev-parse", "--short", "HEAD")
 	if first("git", "status", "--porcelain", "--", "nbctl", "cmd/dvr-nbctl", "internal") != "" {
 		rev += " (uncommitted changes under nbctl/, cmd/dvr-nbctl or internal/)"
@@ -302,23 +296,11 @@ func machine(cfg config) string {
 	}
 	fmt.Fprintf(&b, "## dvr-nbctl vs ovn-nbctl, %s\n\n", time.Now().UTC().Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "- machine: %s\n", benchkit.Machine())
-	fmt.Fprintf(&b, "- load average at start: %s\n", loadavg())
+	fmt.Fprintf(&b, "- load average at start: %s\n", benchkit.LoadAvg())
 	fmt.Fprintf(&b, "- %s; %s; dvr-nbctl built from %s with %s\n", first("ovsdb-server", "--version"),
 		first(cfg.ovn, "--version"), rev, runtime.Version())
 	fmt.Fprintf(&b, "- mode: %s; one-shot samples: %d (slow: %d)\n", mode, cfg.samples, cfg.slowSamples)
 	return b.String()
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	if len(f) < 3 {
-		return "?"
-	}
-	return strings.Join(f[:3], " ")
 }
 
 // floors are the cost of starting each program and exiting without any
@@ -363,7 +345,7 @@ func build(cfg config, clustered bool, shape [3]int, tool string) (buildResult, 
 	if tool == "ovn-nbctl" {
 		bin, batches = cfg.ovn, fixtures.OVNNbctlBatches(topo)
 	}
-	logf("(a) %s, %v, %s: init + %d batches, load %s", s.kind(), shape, tool, len(batches), loadavg())
+	logf("(a) %s, %v, %s: init + %d batches, load %s", s.kind(), shape, tool, len(batches), benchkit.LoadAvg())
 	db := "--db=" + s.endpoint()
 	if _, err := timeProc(nil, bin, db, "init"); err != nil {
 		return br, err
@@ -439,7 +421,7 @@ func oneShot(cfg config, clustered bool, size int) (*sizeResult, error) {
 		return nil, err
 	}
 	defer s.stop()
-	res := &sizeResult{server: s.kind(), ports: np, switches: ns, loadBefore: loadavg()}
+	res := &sizeResult{server: s.kind(), ports: np, switches: ns, loadBefore: benchkit.LoadAvg()}
 	logf("(b) %s, %d ports: loading, load %s", s.kind(), np, res.loadBefore)
 	t0 := time.Now()
 	if err := fixtures.LoadNB(context.Background(), s.endpoint(), topo, 0); err != nil {
@@ -491,7 +473,7 @@ func oneShot(cfg config, clustered bool, size int) (*sizeResult, error) {
 	}
 
 	oneshot := func(name, note string, n int, env []string, bin string, pre []string, prefix string) (*toolRun, error) {
-		logf("(b) %s, %d ports: %s, load %s", s.kind(), np, name, loadavg())
+		logf("(b) %s, %d ports: %s, load %s", s.kind(), np, name, benchkit.LoadAvg())
 		tr := &toolRun{name: name, note: note}
 		next := pick()
 		for i := 0; i < n; i++ {

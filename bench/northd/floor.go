@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/dvr-ovn/dvr/northd"
+	"github.com/ovn-org/libovsdb/model"
 	"os"
 	"os/exec"
 	"runtime"
@@ -125,12 +127,17 @@ func runFloor(args []string) error {
 }
 
 // libovsdbSBMonitor monitors the SB tables and columns dvr-northd
-// monitors (northd.sbTables).
+// monitors (northd.SBTables).
 func libovsdbSBMonitor(ctx context.Context, endpoint string) (client.Client, error) {
 	m, err := sbdb.FullDatabaseModel()
 	if err != nil {
 		return nil, err
 	}
+	return libovsdbMonitorOf(ctx, endpoint, m, northd.SBTables)
+}
+
+// libovsdbMonitorOf connects a libovsdb client and starts one monitor.
+func libovsdbMonitorOf(ctx context.Context, endpoint string, m model.ClientDBModel, tables func(client.Client) []client.MonitorOption) (client.Client, error) {
 	l := logr.Discard()
 	c, err := client.NewOVSDBClient(m, client.WithEndpoint(endpoint), client.WithLogger(&l))
 	if err != nil {
@@ -139,19 +146,9 @@ func libovsdbSBMonitor(ctx context.Context, endpoint string) (client.Client, err
 	if err := c.Connect(ctx); err != nil {
 		return nil, err
 	}
-	g, ch, cp := &sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.ChassisPrivate{}
-	dp, pb, mac, rb := &sbdb.DatapathBinding{}, &sbdb.PortBinding{}, &sbdb.DVRMACBinding{}, &sbdb.DVRRouterBinding{}
-	if _, err := c.Monitor(ctx, c.NewMonitor(
-		client.WithTable(g, &g.NbCfg, &g.ExternalIDs),
-		client.WithTable(ch, &ch.Name, &ch.OtherConfig),
-		client.WithTable(cp, &cp.Name, &cp.NbCfg, &cp.NbCfgTimestamp),
-		client.WithTable(dp, &dp.TunnelKey, &dp.ExternalIDs),
-		client.WithTable(pb, &pb.LogicalPort, &pb.Type, &pb.Datapath, &pb.TunnelKey, &pb.MAC, &pb.Options, &pb.ExternalIDs, &pb.Chassis, &pb.Up),
-		client.WithTable(mac, &mac.ChassisName, &mac.MAC),
-		client.WithTable(rb, &rb.Datapath, &rb.ChassisName),
-	)); err != nil {
+	if _, err := c.Monitor(ctx, c.NewMonitor(tables(c)...)); err != nil {
 		c.Close()
-		return nil, fmt.Errorf("libovsdb SB monitor: %w", err)
+		return nil, fmt.Errorf("libovsdb monitor: %w", err)
 	}
 	return c, nil
 }
@@ -178,31 +175,14 @@ func rawMonitor(ctx context.Context, endpoint string) (rawRows, error) {
 	return out, nil
 }
 
+// libovsdbMonitor monitors the NB tables and columns dvr-northd monitors
+// (northd.NBTables).
 func libovsdbMonitor(ctx context.Context, endpoint string) (client.Client, error) {
 	m, err := nbdb.FullDatabaseModel()
 	if err != nil {
 		return nil, err
 	}
-	l := logr.Discard()
-	c, err := client.NewOVSDBClient(m, client.WithEndpoint(endpoint), client.WithLogger(&l))
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Connect(ctx); err != nil {
-		return nil, err
-	}
-	g, ls, lsp, lr, lrp := &nbdb.NBGlobal{}, &nbdb.LogicalSwitch{}, &nbdb.LogicalSwitchPort{}, &nbdb.LogicalRouter{}, &nbdb.LogicalRouterPort{}
-	if _, err := c.Monitor(ctx, c.NewMonitor(
-		client.WithTable(g, &g.NbCfg, &g.SbCfg, &g.HvCfg, &g.Options, &g.ExternalIDs),
-		client.WithTable(ls, &ls.Name, &ls.Ports),
-		client.WithTable(lsp, &lsp.Name, &lsp.Type, &lsp.Addresses, &lsp.Options, &lsp.Up),
-		client.WithTable(lr, &lr.Name, &lr.Ports, &lr.Options),
-		client.WithTable(lrp, &lrp.Name, &lrp.MAC, &lrp.Networks),
-	)); err != nil {
-		c.Close()
-		return nil, fmt.Errorf("libovsdb monitor: %w", err)
-	}
-	return c, nil
+	return libovsdbMonitorOf(ctx, endpoint, m, northd.NBTables)
 }
 
 // jsonSet reads an OVSDB set in JSON: an atom, or ["set", [atoms]].

@@ -22,6 +22,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/addr"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/northd"
 )
 
@@ -79,7 +80,7 @@ func run(c *cli.Context) error {
 		return ovsdbconn.Config{Endpoints: eps, PrivateKey: c.String("private-key"), Certificate: c.String("certificate"), CACert: c.String("ca-cert")}
 	}
 	for _, eps := range []string{c.String("nb"), c.String("sb")} {
-		if _, err := ovsdbconn.ParseEndpoints(eps); err != nil {
+		if _, err := ovsdbrpc.ParseEndpoints(eps); err != nil {
 			return err
 		}
 	}

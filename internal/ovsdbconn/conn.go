@@ -1,7 +1,6 @@
 package ovsdbconn
 
 import (
-	"crypto/tls"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"strings"
 
@@ -61,12 +60,4 @@ func (c Config) NewClient(dbModel model.ClientDBModel, extra ...client.Option) (
 		return nil, err
 	}
 	return client.NewOVSDBClient(dbModel, append(opts, extra...)...)
-}
-
-// ParseEndpoints splits and checks a comma list of endpoints.
-func ParseEndpoints(s string) ([]string, error) { return ovsdbrpc.ParseEndpoints(s) }
-
-// TLSConfig loads an ovs-pki style key, certificate and CA certificate.
-func TLSConfig(keyFile, certFile, caFile string) (*tls.Config, error) {
-	return ovsdbrpc.TLSConfig(keyFile, certFile, caFile)
 }

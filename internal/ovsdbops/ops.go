@@ -91,7 +91,7 @@ func SetMapKey(table, u, col, key, value string) []ovsdb.Operation {
 // map column col (used to fence writers by an epoch).
 func WaitHasKey(table, col, key, value string) ovsdb.Operation {
 	return ovsdb.Operation{
-		Op: ovsdb.OperationWait, Table: table, Timeout: ptr(0), Until: string(ovsdb.WaitConditionEqual),
+		Op: ovsdb.OperationWait, Table: table, Timeout: Ptr(0), Until: string(ovsdb.WaitConditionEqual),
 		Where:   []ovsdb.Condition{ovsdb.NewCondition(col, ovsdb.ConditionIncludes, ovsdb.OvsMap{GoMap: map[interface{}]interface{}{key: value}})},
 		Columns: []string{}, Rows: []ovsdb.Row{{}},
 	}
@@ -102,4 +102,5 @@ func Assert(lock string) ovsdb.Operation {
 	return ovsdb.Operation{Op: ovsdb.OperationAssert, Lock: &lock}
 }
 
-func ptr[T any](v T) *T { return &v }
+// Ptr returns a pointer to a copy of v (for optional fields).
+func Ptr[T any](v T) *T { return &v }
