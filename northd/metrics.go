@@ -14,6 +14,8 @@ type Metrics struct {
 	rows     *prometheus.CounterVec
 	active   prometheus.Gauge
 	problems prometheus.Gauge
+	unsynced prometheus.Gauge
+	drift    *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics with reg.
@@ -29,8 +31,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "1 when this instance holds the lock and writes, 0 on standby."}),
 		problems: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_northd_skipped_rows",
 			Help: "NB rows (and allocations) skipped as invalid or exhausted in the last round."}),
+		unsynced: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_northd_sb_out_of_sync",
+			Help: "1 while the last round failed to commit (SB, or NB's status columns, may differ from what northd computed; sb_cfg does not advance), 0 otherwise."}),
+		drift: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dvr_northd_drift_repaired_total",
+			Help: "Values in northd-owned rows and columns that another writer changed, found and repaired, by table."}, []string{"table"}),
 	}
-	reg.MustRegister(m.rounds, m.duration, m.rows, m.active, m.problems)
+	reg.MustRegister(m.rounds, m.duration, m.rows, m.active, m.problems, m.unsynced, m.drift)
 	return m
 }
 
@@ -67,4 +73,22 @@ func (m *Metrics) setProblems(n int) {
 		return
 	}
 	m.problems.Set(float64(n))
+}
+
+func (m *Metrics) setOutOfSync(b bool) {
+	if m == nil {
+		return
+	}
+	if b {
+		m.unsynced.Set(1)
+	} else {
+		m.unsynced.Set(0)
+	}
+}
+
+func (m *Metrics) drifted(table string) {
+	if m == nil {
+		return
+	}
+	m.drift.WithLabelValues(table).Inc()
 }

@@ -64,6 +64,10 @@ type Northd struct {
 	ix           indexes
 	models       modelCache
 	stats        Stats
+	// failed counts the rounds in a row that did not commit; while it is
+	// not zero SB (or NB's status columns) may differ from what northd
+	// computed, and the next round recomputes everything.
+	failed int
 }
 
 // Stats are counters for tests and logs.
@@ -74,6 +78,8 @@ type Stats struct {
 	SBTxns            atomic.Int64 // SB transactions committed
 	NBTxns            atomic.Int64
 	Activations       atomic.Int64
+	FailedRounds      atomic.Int64 // rounds that returned an error
+	Drift             atomic.Int64 // northd-owned values other writers changed, found and repaired
 }
 
 // New builds an instance; Run starts it.
@@ -259,14 +265,51 @@ func (n *Northd) step(ctx context.Context) {
 		}
 	}
 	if err := n.round(ctx, nbc, sbc); err != nil {
+		n.roundFailed(err)
 		var te *txnError
 		if errors.As(err, &te) && te.fenced {
 			n.sbw.close()
 			n.standby(te.msg)
 			return
 		}
-		n.backoff(err, "round")
+		n.backoffFor(err, "round", retryDelay(n.failed))
+		return
 	}
+	if n.failed > 0 && n.state != nil { // a full round has committed since
+		n.log.WithField("failed_rounds", n.failed).Info("SB is again what northd computed: a full round committed after the failures")
+		n.failed = 0
+		n.cfg.Metrics.setOutOfSync(false)
+	}
+}
+
+// roundFailed is the one place a round's failure is handled, whatever
+// its cause (an I/O error or constraint violation at the server, a
+// timeout, a lost connection mid-commit, a fence): the State and the
+// changes the round took may describe writes that never landed, so they
+// are dropped and the next round re-reads both views and recomputes
+// everything. Until one commits, sb_cfg cannot advance (it is written
+// only after an SB commit of the round that carries nb_cfg), and the
+// dvr_northd_sb_out_of_sync gauge is 1.
+func (n *Northd) roundFailed(err error) {
+	n.state = nil
+	n.changes.needFull("the last round failed: " + err.Error())
+	n.failed++
+	n.stats.FailedRounds.Add(1)
+	n.cfg.Metrics.setOutOfSync(true)
+	if n.failed == 1 {
+		n.log.WithError(err).Warn("SB may not be what northd computed (a commit did not land): the next round recomputes everything")
+	}
+}
+
+// retryDelay backs off after consecutive failed rounds: 1 s, 2 s, 4 s,
+// then every 8 s, so a full disk does not turn into a full recompute a
+// second at 100k ports.
+func retryDelay(failed int) time.Duration {
+	d := time.Second
+	for i := 1; i < failed && d < 8*time.Second; i++ {
+		d *= 2
+	}
+	return d
 }
 
 func (n *Northd) backoff(err error, what string) { n.backoffFor(err, what, time.Second) }

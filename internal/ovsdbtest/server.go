@@ -18,6 +18,7 @@ type Option func(*config)
 type config struct {
 	members int // 0: standalone; 1 or 3: RAFT cluster
 	ssl     bool
+	tmpfs   int64 // >0: each member's database file on a tmpfs of this size
 }
 
 // Clustered makes the database a RAFT cluster of n members (1 or 3).
@@ -47,6 +48,8 @@ type Member struct {
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	args     []string
+	// dataMount is the tmpfs holding DBFile (OnTmpfs), "" otherwise.
+	dataMount string
 }
 
 // PKI holds the certificate files made by ovs-pki.
@@ -91,6 +94,12 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 	if cfg.ssl {
 		RequireBinaries(tb, "ovs-pki")
 	}
+	if cfg.tmpfs > 0 && os.Geteuid() != 0 {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("OnTmpfs needs root (mount)")
+		}
+		tb.Skip("OnTmpfs needs root (mount)")
+	}
 	dir, err := os.MkdirTemp("", "odb")
 	if err != nil {
 		tb.Fatal(err)
@@ -120,6 +129,11 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 		m.Socket = filepath.Join(m.Dir, "db.sock")
 		m.Ctl = filepath.Join(m.Dir, "db.ctl")
 		m.DBFile = filepath.Join(m.Dir, "db.db")
+		if cfg.tmpfs > 0 {
+			if err := m.mountData(cfg.tmpfs); err != nil {
+				tb.Fatal(err)
+			}
+		}
 		if cfg.ssl {
 			m.SSLPort = freePort(tb)
 		}
@@ -233,6 +247,7 @@ func (s *Server) RestartMember(m *Member) error {
 func (s *Server) Stop() {
 	for _, m := range s.Members {
 		s.StopMember(m)
+		m.unmountData()
 	}
 	if s.Dir != "" && (s.tb == nil || !s.tb.Failed() || os.Getenv("OVSDBTEST_KEEP") == "") {
 		_ = os.RemoveAll(s.Dir)
