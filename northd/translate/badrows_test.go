@@ -62,6 +62,17 @@ func TestBadRowsSkipped(t *testing.T) {
 				}
 			}
 		}, "r1-sw2", "bad mac"},
+		{"VM port in two switches", func(in translate.Input) {
+			sw2 := in.Switches[uuidOf(in, "ls", "sw2")]
+			sw2.Ports = append(slices.Clone(sw2.Ports), uuidOf(in, "lsp", "vm12"))
+		}, "vm12", "listed in the ports of 2 switches (sw1, sw2)"},
+		{"router port in two routers", func(in translate.Input) {
+			for u, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					in.Routers["lr_r2"] = &translate.Router{UUID: "lr_r2", Name: "r2", Ports: []string{u}}
+				}
+			}
+		}, "r1-sw2", "listed in the ports of 2 routers (r1, r2)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -71,6 +71,9 @@ func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
 	}
 	// Check first, so that a refusal leaves the State untouched.
 	for _, ch := range changes {
+		if s.sharedLSP[ch.UUID] || s.sharedLSP[ch.OldUUID] {
+			return Delta{}, false // a bad row of several switches
+		}
 		if old := s.vms[ch.Name]; old != nil && s.conflicts[old.switchID] > 0 {
 			return Delta{}, false
 		}

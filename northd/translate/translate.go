@@ -49,7 +49,11 @@ type state struct {
 	closure    map[string][]string              // router → routers hosted with it (itself included)
 	macOwner   map[string]string                // DVR MAC → chassis
 	registered map[string]bool                  // chassis names
-	exhausted  bool                             // an allocation ran out: only full rounds are exact
+	// shared are the LSP UUIDs and LRP names that more than one parent
+	// lists (bad rows: skipped until one parent is left).
+	sharedLSP map[string]bool
+	sharedLRP map[string]bool
+	exhausted bool // an allocation ran out: only full rounds are exact
 }
 
 // Translate computes the desired SB from in. It is pure and deterministic.
@@ -71,6 +75,7 @@ func newState(in Input) *state {
 	for _, c := range in.Chassis {
 		s.registered[c] = true
 	}
+	s.sharedRows()
 	s.datapaths()
 	routerOf, lrpByName := s.routerPorts()
 	for _, ls := range sortedSwitches(in.Switches) {
@@ -152,7 +157,55 @@ func (s *state) datapaths() {
 	}
 }
 
-// routerPorts maps router ports to their routers and by name.
+// sharedRows finds switch ports listed in the ports of more than one
+// switch and router ports listed by more than one router. OVSDB allows it
+// (other writers than dvr-nbctl can make it), but a port has one place:
+// which parent would win could only depend on the order rows were seen,
+// so such a port is a bad row, skipped in every parent and picked up once
+// a single parent lists it.
+func (s *state) sharedRows() {
+	s.sharedLSP, s.sharedLRP = map[string]bool{}, map[string]bool{}
+	lsParents := map[string][]string{}
+	for _, ls := range s.in.Switches {
+		for _, u := range ls.Ports {
+			lsParents[u] = append(lsParents[u], ls.Name)
+		}
+	}
+	for u, parents := range lsParents {
+		if len(parents) > 1 {
+			s.sharedLSP[u] = true
+			name := u
+			if p := s.in.SwitchPorts[u]; p != nil {
+				name = p.Name
+			}
+			s.p.add("Logical_Switch_Port", name, sharedReason("switches", parents, "no binding"))
+		}
+	}
+	lrParents := map[string][]string{}
+	for _, lr := range s.in.Routers {
+		for _, u := range lr.Ports {
+			lrParents[u] = append(lrParents[u], lr.Name)
+		}
+	}
+	for u, parents := range lrParents {
+		if len(parents) > 1 {
+			name := u
+			if p := s.in.RouterPorts[u]; p != nil {
+				name = p.Name
+			}
+			s.sharedLRP[name] = true
+			s.p.add("Logical_Router_Port", name, sharedReason("routers", parents, "interface not bound"))
+		}
+	}
+}
+
+func sharedReason(what string, parents []string, result string) string {
+	slices.Sort(parents)
+	return fmt.Sprintf("listed in the ports of %d %s (%s): %s until only one lists it", len(parents), what, strings.Join(parents, ", "), result)
+}
+
+// routerPorts maps router ports to their routers and by name (router
+// ports more than one router lists are left out).
 func (s *state) routerPorts() (map[string]*Router, map[string]*RouterPort) {
 	routerOf := map[string]*Router{}
 	for _, lr := range s.in.Routers {
@@ -162,7 +215,7 @@ func (s *state) routerPorts() (map[string]*Router, map[string]*RouterPort) {
 	}
 	byName := map[string]*RouterPort{}
 	for _, p := range s.in.RouterPorts {
-		if routerOf[p.UUID] != nil {
+		if routerOf[p.UUID] != nil && !s.sharedLRP[p.Name] {
 			byName[p.Name] = p
 		}
 	}
@@ -175,7 +228,7 @@ func (s *state) routerPorts() (map[string]*Router, map[string]*RouterPort) {
 func (s *state) switchPorts(ls *Switch, routerOf map[string]*Router, lrpByName map[string]*RouterPort) {
 	var ports []*SwitchPort
 	for _, u := range ls.Ports {
-		if p := s.in.SwitchPorts[u]; p != nil {
+		if p := s.in.SwitchPorts[u]; p != nil && !s.sharedLSP[u] {
 			ports = append(ports, p)
 		}
 	}
@@ -268,6 +321,8 @@ func (s *state) attach(ls *Switch, p *SwitchPort, routerOf map[string]*Router, l
 	case name == "":
 		s.p.add("Logical_Switch_Port", p.Name, "router-type port without options:router-port: not attached")
 		return
+	case lrp == nil && s.sharedLRP[name]:
+		return // reported on the router port
 	case lrp == nil:
 		s.p.add("Logical_Switch_Port", p.Name, fmt.Sprintf("router-port %q names no router port: not attached", name))
 		return
