@@ -20,6 +20,7 @@ type SBState struct {
 	Global         *sbdb.SBGlobal
 	Chassis        []sbdb.Chassis
 	ChassisPrivate []sbdb.ChassisPrivate
+	Encaps         []sbdb.Encap
 	Datapaths      []sbdb.DatapathBinding
 	Ports          []sbdb.PortBinding
 	MACs           []sbdb.DVRMACBinding
@@ -79,8 +80,8 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 	chassisName := make(map[string]string, len(sb.Chassis))
 	for _, c := range sb.Chassis {
 		chassisName[c.UUID] = c.Name
-		in.Chassis = append(in.Chassis, c.Name)
 	}
+	in.Chassis, in.ChassisProblems = translate.CheckChassis(ChassisRows(sb))
 	dpNB := make(map[string]string, len(sb.Datapaths))
 	for i := range sb.Datapaths {
 		dp := &sb.Datapaths[i]
@@ -106,4 +107,24 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 		in.DVRMACs[m.ChassisName] = m.MAC
 	}
 	return in
+}
+
+// ChassisRows joins each Chassis with the Encap rows its encaps column
+// references.
+func ChassisRows(sb *SBState) []translate.ChassisRow {
+	encaps := make(map[string]*sbdb.Encap, len(sb.Encaps))
+	for i := range sb.Encaps {
+		encaps[sb.Encaps[i].UUID] = &sb.Encaps[i]
+	}
+	rows := make([]translate.ChassisRow, 0, len(sb.Chassis))
+	for _, c := range sb.Chassis {
+		r := translate.ChassisRow{UUID: c.UUID, Name: c.Name}
+		for _, u := range c.Encaps {
+			if e := encaps[u]; e != nil {
+				r.Encaps = append(r.Encaps, translate.Encap{Type: string(e.Type), IP: e.IP})
+			}
+		}
+		rows = append(rows, r)
+	}
+	return rows
 }

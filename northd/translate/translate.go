@@ -75,6 +75,7 @@ func newState(in Input) *state {
 	for _, c := range in.Chassis {
 		s.registered[c] = true
 	}
+	s.p.list = append(s.p.list, in.ChassisProblems...)
 	s.sharedRows()
 	s.datapaths()
 	routerOf, lrpByName := s.routerPorts()

@@ -54,8 +54,10 @@ type Input struct {
 	// BaseMAC is the DVR base MAC (NB_Global.options:dvr_base_mac or the
 	// --dvr-base-mac flag); "" means DefaultBaseMAC.
 	BaseMAC string
-	// Chassis are the names of the registered chassis.
-	Chassis []string
+	// Chassis are the names of the registered chassis that can take part
+	// in DVR (CheckChassis); ChassisProblems are those that cannot.
+	Chassis         []string
+	ChassisProblems []Problem
 	// Claims are the VM ports' bindings, by logical_port.
 	Claims map[string]Claim
 	// Previous allocations, read back from SB so that they are stable.
