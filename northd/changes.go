@@ -24,7 +24,12 @@ type changes struct {
 	lsps     map[string]rowChange[nbdb.LogicalSwitchPort]
 	switches map[string]rowChange[nbdb.LogicalSwitch]
 	pbs      map[string]rowChange[sbdb.PortBinding]
-	dps      map[string]string // Datapath_Binding row → NB UUID, for rows seen
+	// Rows of northd-owned tables and columns, checked for drift (a
+	// change northd did not make) against what the last round wrote.
+	dpRows map[string]rowChange[sbdb.DatapathBinding]
+	macs   map[string]rowChange[sbdb.DVRMACBinding]
+	rbs    map[string]rowChange[sbdb.DVRRouterBinding]
+	ups    map[string]*nbdb.LogicalSwitchPort // LSPs whose up alone changed: the last version
 	// others are events on rows a port-level round does not handle
 	// (routers, router ports, chassis, NB_Global): a round checks each
 	// against what its State was built from, and recomputes fully on any
@@ -55,7 +60,10 @@ func (c *changes) reset(full string) {
 	c.lsps = map[string]rowChange[nbdb.LogicalSwitchPort]{}
 	c.switches = map[string]rowChange[nbdb.LogicalSwitch]{}
 	c.pbs = map[string]rowChange[sbdb.PortBinding]{}
-	c.dps = map[string]string{}
+	c.dpRows = map[string]rowChange[sbdb.DatapathBinding]{}
+	c.macs = map[string]rowChange[sbdb.DVRMACBinding]{}
+	c.rbs = map[string]rowChange[sbdb.DVRRouterBinding]{}
+	c.ups = map[string]*nbdb.LogicalSwitchPort{}
 	c.others = nil
 }
 
@@ -63,7 +71,8 @@ func (c *changes) reset(full string) {
 func (c *changes) take() *changes {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := &changes{since: c.since, full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs, dps: c.dps, others: c.others}
+	out := &changes{since: c.since, full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs,
+		dpRows: c.dpRows, macs: c.macs, rbs: c.rbs, ups: c.ups, others: c.others}
 	c.reset("")
 	return out
 }
@@ -78,7 +87,8 @@ func (c *changes) needFull(why string) {
 }
 
 func (c *changes) empty() bool {
-	return c.full == "" && !c.barrier && len(c.lsps) == 0 && len(c.switches) == 0 && len(c.pbs) == 0 && len(c.others) == 0
+	return c.full == "" && !c.barrier && len(c.lsps) == 0 && len(c.switches) == 0 && len(c.pbs) == 0 && len(c.others) == 0 &&
+		len(c.dpRows) == 0 && len(c.macs) == 0 && len(c.rbs) == 0 && len(c.ups) == 0
 }
 
 func record[T any](m map[string]rowChange[T], uuid string, old, cur *T) {
@@ -106,7 +116,9 @@ func (c *changes) nbEvent(table string, old, cur model.Model) {
 	case nbdb.LogicalSwitchPortTable:
 		o, n := asNB[nbdb.LogicalSwitchPort](old), asNB[nbdb.LogicalSwitchPort](cur)
 		if o != nil && n != nil && sameInput(o, n) {
-			return // only up changed: northd's own write coming back
+			// Only up changed: northd's own write coming back, or drift.
+			c.ups[n.UUID] = n
+			return
 		}
 		record(c.lsps, uuidOf(o, n, func(p *nbdb.LogicalSwitchPort) string { return p.UUID }), o, n)
 	case nbdb.LogicalSwitchTable:
@@ -125,21 +137,34 @@ func (c *changes) sbEvent(table string, old, cur model.Model) {
 	switch table {
 	case sbdb.ChassisTable:
 		o, n := asNB[sbdb.Chassis](old), asNB[sbdb.Chassis](cur)
-		if o == nil || n == nil || o.Name != n.Name {
+		if o == nil || n == nil || o.Name != n.Name || !slices.Equal(o.Encaps, n.Encaps) {
 			c.others = append(c.others, otherEvent{table, old, cur})
 		}
 		c.barrier = true
 	case sbdb.ChassisPrivateTable:
 		c.barrier = true
+	case sbdb.EncapTable:
+		// Whether a chassis can take part in DVR depends on it.
+		c.others = append(c.others, otherEvent{table, old, cur})
 	case sbdb.PortBindingTable:
 		o, n := asNB[sbdb.PortBinding](old), asNB[sbdb.PortBinding](cur)
 		record(c.pbs, uuidOf(o, n, func(p *sbdb.PortBinding) string { return p.UUID }), o, n)
 	case sbdb.DatapathBindingTable:
-		if n := asNB[sbdb.DatapathBinding](cur); n != nil {
-			c.dps[n.UUID] = datapathIdentity(n)
+		o, n := asNB[sbdb.DatapathBinding](old), asNB[sbdb.DatapathBinding](cur)
+		record(c.dpRows, uuidOf(o, n, func(d *sbdb.DatapathBinding) string { return d.UUID }), o, n)
+	case sbdb.DVRMACBindingTable:
+		o, n := asNB[sbdb.DVRMACBinding](old), asNB[sbdb.DVRMACBinding](cur)
+		record(c.macs, uuidOf(o, n, func(m *sbdb.DVRMACBinding) string { return m.UUID }), o, n)
+	case sbdb.DVRRouterBindingTable:
+		o, n := asNB[sbdb.DVRRouterBinding](old), asNB[sbdb.DVRRouterBinding](cur)
+		record(c.rbs, uuidOf(o, n, func(b *sbdb.DVRRouterBinding) string { return b.UUID }), o, n)
+	case sbdb.SBGlobalTable:
+		// Our own writes bump the sequence number; another writer's
+		// nb_cfg is drift the next commit repairs (it compares nb_cfg).
+		if o, n := asNB[sbdb.SBGlobal](old), asNB[sbdb.SBGlobal](cur); o == nil || n == nil || o.NbCfg != n.NbCfg {
+			c.barrier = true
 		}
 	}
-	// SB_Global and northd's own tables: our own writes.
 }
 
 // sameInput reports whether two versions of a switch port are the same

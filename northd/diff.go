@@ -82,12 +82,7 @@ func (d *sbDiff) datapaths(want *translate.Output, cur *SBState) (map[string]str
 	dpRow := map[string]string{}
 	for _, id := range slices.Sorted(maps.Keys(want.Datapaths)) {
 		w := want.Datapaths[id]
-		m := &sbdb.DatapathBinding{TunnelKey: w.Key, ExternalIDs: map[string]string{translate.KeyName: w.Name}}
-		if w.Router {
-			m.ExternalIDs[translate.KeyLogicalRouter] = id
-		} else {
-			m.ExternalIDs[translate.KeyLogicalSwitch] = id
-		}
+		m := &sbdb.DatapathBinding{TunnelKey: w.Key, ExternalIDs: datapathIDs(&w)}
 		if h := have[id]; h != nil {
 			dpRow[id] = h.UUID
 			var cols []string
@@ -155,25 +150,7 @@ func (d *sbDiff) port(name string, w *translate.Port, h *sbdb.PortBinding, dpRow
 	}
 	// Compare in place: a takeover's full round compares every row and
 	// almost always finds it equal.
-	var cols []string
-	if h.Datapath != dpRow {
-		cols = append(cols, "datapath")
-	}
-	if h.TunnelKey != w.Key {
-		cols = append(cols, "tunnel_key")
-	}
-	if h.Type != w.Type {
-		cols = append(cols, "type")
-	}
-	if !sameSet(h.MAC, w.MAC) {
-		cols = append(cols, "mac")
-	}
-	if !maps.Equal(h.Options, w.Options) {
-		cols = append(cols, "options")
-	}
-	if !maps.Equal(h.ExternalIDs, w.ExternalIDs) {
-		cols = append(cols, "external_ids")
-	}
+	cols := pbDiffers(h, w, h.Datapath == dpRow)
 	if len(cols) == 0 {
 		return nil
 	}
@@ -292,6 +269,7 @@ func DiffLSPUp(dbm model.DatabaseModel, want map[string]bool, ports []nbdb.Logic
 type SBLookup interface {
 	PortBinding(name string) *sbdb.PortBinding
 	RouterBinding(dpRow, chassis string) *sbdb.DVRRouterBinding
+	MACBinding(chassis string) *sbdb.DVRMACBinding
 	DatapathRow(nbUUID string) string
 }
 

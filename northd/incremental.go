@@ -19,6 +19,7 @@ import (
 // indexes northd keeps between rounds to read single rows in O(1).
 type indexes struct {
 	portSwitch  map[string]string // LSP UUID → switch UUID
+	parents     map[string]int    // LSP UUID → how many switches list it
 	lspByName   map[string]string // LSP name → UUID
 	dpNB        map[string]string // Datapath_Binding row → NB UUID
 	nbDP        map[string]string // NB UUID → Datapath_Binding row
@@ -27,7 +28,7 @@ type indexes struct {
 
 // index rebuilds the indexes from full snapshots.
 func (n *Northd) index(nb *NBState, sb *SBState) {
-	ix := indexes{portSwitch: map[string]string{}, lspByName: map[string]string{}, dpNB: map[string]string{}, nbDP: map[string]string{},
+	ix := indexes{portSwitch: map[string]string{}, parents: map[string]int{}, lspByName: map[string]string{}, dpNB: map[string]string{}, nbDP: map[string]string{},
 		chassisName: map[string]string{}}
 	for _, c := range sb.Chassis {
 		ix.chassisName[c.UUID] = c.Name
@@ -35,15 +36,20 @@ func (n *Northd) index(nb *NBState, sb *SBState) {
 	for _, ls := range nb.Switches {
 		for _, u := range ls.Ports {
 			ix.portSwitch[u] = ls.UUID
+			ix.parents[u]++
 		}
 	}
 	for _, p := range nb.SwitchPorts {
 		ix.lspByName[p.Name] = p.UUID
 	}
 	for i := range sb.Datapaths {
-		if id := datapathIdentity(&sb.Datapaths[i]); id != "" {
-			ix.dpNB[sb.Datapaths[i].UUID] = id
-			ix.nbDP[id] = sb.Datapaths[i].UUID
+		dp := &sb.Datapaths[i]
+		if id := datapathIdentity(dp); id != "" {
+			ix.dpNB[dp.UUID] = id
+			// Of duplicates, the one DiffSB keeps: the lowest UUID.
+			if cur, ok := ix.nbDP[id]; !ok || dp.UUID < cur {
+				ix.nbDP[id] = dp.UUID
+			}
 		}
 	}
 	n.ix = ix
@@ -107,6 +113,14 @@ func (v sbView) RouterBinding(dpRow, chassis string) *sbdb.DVRRouterBinding {
 	return rb
 }
 
+func (v sbView) MACBinding(chassis string) *sbdb.DVRMACBinding {
+	m := &sbdb.DVRMACBinding{ChassisName: chassis}
+	if v.c.Get(v.ctx, m) != nil {
+		return nil
+	}
+	return m
+}
+
 func (v sbView) DatapathRow(nbUUID string) string { return v.ix.nbDP[nbUUID] }
 
 // incrementalRound applies port-level changes: VM ports added, removed,
@@ -119,11 +133,6 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 		return n.fullRound(ctx, nbc, sbc, ch.since)
 	}
 	in := n.state.Input()
-	for row, id := range ch.dps {
-		if id != "" {
-			n.ix.dpNB[row], n.ix.nbDP[id] = id, row
-		}
-	}
 	events := map[string]*translate.PortChange{} // by port name
 	event := func(name string) *translate.PortChange {
 		if e := events[name]; e != nil {
@@ -147,7 +156,25 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 		case rc.cur == nil || known == nil || known.Name != rc.cur.Name:
 			return full("a switch was added, removed or renamed")
 		}
+		added := make(map[string]bool, len(rc.cur.Ports))
+		for _, u := range rc.cur.Ports {
+			added[u] = true
+		}
 		for _, u := range symmetricDiff(known.Ports, rc.cur.Ports) {
+			// A port another switch lists too (before or after) is a bad
+			// row whose fate depends on every parent: recompute.
+			before := n.ix.parents[u]
+			if added[u] {
+				n.ix.parents[u]++
+			} else {
+				n.ix.parents[u]--
+			}
+			if before > 1 || n.ix.parents[u] > 1 {
+				return full("a port listed by more than one switch joined or left one")
+			}
+			if n.ix.parents[u] <= 0 {
+				delete(n.ix.parents, u)
+			}
 			p := in.SwitchPorts[u]
 			if p == nil {
 				cur := &nbdb.LogicalSwitchPort{UUID: u}
@@ -239,6 +266,9 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 	for _, e := range events {
 		e.UUID = n.ix.lspByName[e.Name]
 		e.Switch = n.ix.portSwitch[e.UUID]
+		if n.ix.parents[e.UUID] > 1 || n.ix.parents[e.OldUUID] > 1 {
+			return full("a port listed by more than one switch changed")
+		}
 		if e.UUID != "" {
 			if p := in.SwitchPorts[e.UUID]; p == nil || p.Type != "" {
 				return full("a port event names a non-VM port")
@@ -335,15 +365,10 @@ func (n *Northd) differs(in translate.Input, ev otherEvent) string {
 		}
 	case sbdb.ChassisTable:
 		o, c := asNB[sbdb.Chassis](ev.old), asNB[sbdb.Chassis](ev.cur)
-		if c == nil {
-			if slices.Contains(in.Chassis, o.Name) {
-				return "a chassis was deleted"
-			}
-			return ""
+		if c == nil && !knownChassis(in, o.Name) {
+			return "" // an unknown chassis came and went
 		}
-		if !slices.Contains(in.Chassis, c.Name) || o != nil && o.Name != c.Name {
-			return "a chassis was added or renamed"
-		}
+		return "a chassis was added, removed, renamed or changed its encaps"
 	default:
 		return ev.table + " changed"
 	}
@@ -398,4 +423,18 @@ func symmetricDiff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// knownChassis reports whether the State was built with a chassis of
+// that name, valid or not.
+func knownChassis(in translate.Input, name string) bool {
+	if slices.Contains(in.Chassis, name) {
+		return true
+	}
+	for _, p := range in.ChassisProblems {
+		if p.Table == "Chassis" && p.Name == name {
+			return true
+		}
+	}
+	return false
 }

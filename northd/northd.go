@@ -155,11 +155,12 @@ func NBTables(c client.Client) []client.MonitorOption {
 
 // SBTables is the SB monitor of dvr-northd: only the columns it reads.
 func SBTables(c client.Client) []client.MonitorOption {
-	g, ch, cp := &sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.ChassisPrivate{}
+	g, ch, cp, en := &sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.ChassisPrivate{}, &sbdb.Encap{}
 	dp, pb, mac, rb := &sbdb.DatapathBinding{}, &sbdb.PortBinding{}, &sbdb.DVRMACBinding{}, &sbdb.DVRRouterBinding{}
 	return []client.MonitorOption{
 		client.WithTable(g, &g.NbCfg, &g.ExternalIDs),
-		client.WithTable(ch, &ch.Name, &ch.OtherConfig),
+		client.WithTable(ch, &ch.Name, &ch.Encaps, &ch.OtherConfig),
+		client.WithTable(en, &en.Type, &en.IP),
 		client.WithTable(cp, &cp.Name, &cp.NbCfg, &cp.NbCfgTimestamp),
 		client.WithTable(dp, &dp.TunnelKey, &dp.ExternalIDs),
 		client.WithTable(pb, &pb.LogicalPort, &pb.Type, &pb.Datapath, &pb.TunnelKey, &pb.MAC, &pb.Options, &pb.ExternalIDs, &pb.Chassis, &pb.Up),

@@ -97,4 +97,7 @@ func TestIncrementalMatchesRecompute(t *testing.T) {
 	if full := a.n.Stats().FullRounds.Load() - fullBefore; full > 2 {
 		t.Fatalf("%d full rounds for port-level changes", full)
 	}
+	if d := a.n.Stats().Drift.Load(); d != 0 {
+		t.Fatalf("northd's own writes taken for drift %d times:\n%s", d, a.logText())
+	}
 }

@@ -36,7 +36,7 @@ func readNB(ctx context.Context, c client.Client) (*NBState, error) {
 func readSB(ctx context.Context, c client.Client) (*SBState, error) {
 	s := &SBState{}
 	var gs []sbdb.SBGlobal
-	for _, l := range []any{&gs, &s.Chassis, &s.ChassisPrivate, &s.Datapaths, &s.Ports, &s.MACs, &s.RouterBindings} {
+	for _, l := range []any{&gs, &s.Chassis, &s.ChassisPrivate, &s.Encaps, &s.Datapaths, &s.Ports, &s.MACs, &s.RouterBindings} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, err
 		}
@@ -75,6 +75,15 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 	if nbG, sbG, err = readGlobals(ctx, nbc, sbc); err != nil || nbG == nil || sbG == nil {
 		n.changes.needFull("global rows vanished from view")
 		return err
+	}
+	if n.state != nil {
+		n.ix.datapathEvents(ch)
+		if ds := findDrift(n.state.Output(), ch, &n.ix, sbView{ctx, sbc, &n.ix}); len(ds) > 0 {
+			n.reportDrift(ds)
+			if ch.full == "" {
+				ch.full = "another writer changed rows northd owns"
+			}
+		}
 	}
 	_, nbGen := n.nbMon.get()
 	_, sbGen := n.sbMon.get()
@@ -383,6 +392,23 @@ func hvCfg(sb *SBState, nbCfg int) (int, int) {
 		return nbCfg, 0
 	}
 	return minCfg, ts
+}
+
+// reportDrift logs what another writer changed in northd-owned rows (the
+// first few of a round, then a count) and counts it; the round repairs it.
+func (n *Northd) reportDrift(ds []drift) {
+	const shown = 10
+	for i, d := range ds {
+		n.stats.Drift.Add(1)
+		n.cfg.Metrics.drifted(d.table)
+		if i < shown {
+			n.log.WithFields(logrus.Fields{"table": d.table, "row": d.row, "column": d.column}).
+				Warn("drift: another writer changed a value northd owns; repairing it")
+		}
+	}
+	if len(ds) > shown {
+		n.log.WithField("more", len(ds)-shown).Warn("drift: more values changed by another writer; repairing them")
+	}
 }
 
 // logProblems logs each skipped row once, and once more when it is fixed.
