@@ -55,6 +55,7 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 		Claims:       make(map[string]translate.Claim, len(sb.Ports)),
 		DatapathKeys: make(map[string]int, len(sb.Datapaths)),
 		PortKeys:     make(map[string]translate.PortKey, len(sb.Ports)),
+		BoundMACs:    make(map[string][]string, len(sb.Ports)),
 		DVRMACs:      make(map[string]string, len(sb.MACs)),
 	}
 	for i := range nb.Switches {
@@ -98,6 +99,9 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 		pb := &sb.Ports[i]
 		if id := dpNB[pb.Datapath]; id != "" {
 			in.PortKeys[pb.LogicalPort] = translate.PortKey{Datapath: id, Key: pb.TunnelKey}
+			if pb.Type == "" {
+				in.BoundMACs[pb.LogicalPort] = pb.MAC
+			}
 		}
 		if pb.Chassis != nil {
 			in.Claims[pb.LogicalPort] = translate.Claim{Chassis: chassisName[*pb.Chassis], Up: pb.Up != nil && *pb.Up}

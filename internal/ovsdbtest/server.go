@@ -34,6 +34,7 @@ type Server struct {
 	Members []*Member // one for standalone
 	PKI     *PKI      // nil without WithSSL
 	tb      testing.TB
+	schema  string
 }
 
 // Member is one ovsdb-server process.
@@ -104,7 +105,7 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{Dir: dir, tb: tb}
+	s := &Server{Dir: dir, tb: tb, schema: schemaFile}
 	tb.Cleanup(s.Stop)
 	name, err := schemaName(schemaFile)
 	if err != nil {
@@ -241,6 +242,24 @@ func (s *Server) RestartMember(m *Member) error {
 		return err
 	}
 	return waitSocket(m.Socket, 10*time.Second)
+}
+
+// Recreate stops a standalone server, replaces its database with an
+// empty one of the same schema, and starts it again on the same sockets:
+// a database rebuilt from nothing.
+func (s *Server) Recreate() error {
+	if len(s.Members) != 1 || s.Members[0].RaftAddr != "" {
+		return fmt.Errorf("Recreate needs a standalone server")
+	}
+	m := s.Members[0]
+	s.StopMember(m)
+	if err := os.Remove(m.DBFile); err != nil {
+		return err
+	}
+	if out, err := exec.Command("ovsdb-tool", "create", m.DBFile, s.schema).CombinedOutput(); err != nil {
+		return fmt.Errorf("ovsdb-tool create: %v: %s", err, out)
+	}
+	return s.RestartMember(m)
 }
 
 // Stop stops every member and removes the temp dir. Safe to call twice.

@@ -247,9 +247,7 @@ func (s *state) switchPorts(ls *Switch, routerOf map[string]*Router, lrpByName m
 			s.p.add("Logical_Switch_Port", p.Name, fmt.Sprintf("type %q is not handled by DVR: no binding", p.Type))
 		}
 	}
-	sort.SliceStable(vms, func(i, j int) bool {
-		return s.hadBinding(vms[i].Name, ls.UUID) && !s.hadBinding(vms[j].Name, ls.UUID)
-	})
+	sort.SliceStable(vms, func(i, j int) bool { return s.seniority(vms[i], ls.UUID) < s.seniority(vms[j], ls.UUID) })
 	for _, p := range vms {
 		vm, err := parseVM(p)
 		if err != nil {
@@ -265,6 +263,32 @@ func (s *state) switchPorts(ls *Switch, routerOf map[string]*Router, lrpByName m
 		s.vms[p.Name] = vm
 	}
 	s.swMACs[ls.UUID], s.swIPs[ls.UUID] = macs, ips
+}
+
+// seniority orders VM ports for the conflict rule (schema/README.md,
+// "Conflicts"): 0 for a port whose Port_Binding on this switch already
+// carries exactly its addresses, 1 for a port with a Port_Binding on this
+// switch, 2 for the rest; the caller breaks ties by name. It reads only
+// NB rows and SB Port_Bindings, never the order changes arrived in.
+func (s *state) seniority(p *SwitchPort, dp string) int {
+	switch {
+	case !s.hadBinding(p.Name, dp):
+		return 2
+	case sameStrings(s.in.BoundMACs[p.Name], p.Addresses):
+		return 0
+	default:
+		return 1
+	}
+}
+
+func sameStrings(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	x, y := slices.Clone(a), slices.Clone(b)
+	slices.Sort(x)
+	slices.Sort(y)
+	return slices.Equal(x, y)
 }
 
 func (s *state) hadBinding(name, dp string) bool {

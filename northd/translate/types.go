@@ -63,7 +63,11 @@ type Input struct {
 	// Previous allocations, read back from SB so that they are stable.
 	DatapathKeys map[string]int     // NB UUID → tunnel key
 	PortKeys     map[string]PortKey // logical_port → key
-	DVRMACs      map[string]string  // chassis → MAC
+	// BoundMACs are the mac columns of the VM ports' Port_Bindings, by
+	// logical_port: of two ports with one address, the one whose binding
+	// already carries its addresses keeps them.
+	BoundMACs map[string][]string
+	DVRMACs   map[string]string // chassis → MAC
 }
 
 // Datapath is a desired Datapath_Binding.
