@@ -70,7 +70,7 @@ func (t *txn) validate() error {
 		}
 		vm, err := nbvalid.VMPort(p.Addresses)
 		if err != nil {
-			return fmt.Errorf("%w (port %s)", err, p.Name)
+			return fmt.Errorf("%w, on port %s", err, p.Name)
 		}
 		if len(vm.IPs) == 0 {
 			continue

@@ -8,10 +8,14 @@
 //
 // One function per kind of row or relation between rows:
 //
-//	VMPort         a VM port's addresses (type "")
-//	RouterPort     a router port's mac, networks and peer
-//	VMOnSubnets    a VM port's IPs against the subnets of the routers attached to its switch
-//	NetworksOverVMs a router port's networks against the VM IPs of the switch it attaches to
+//	VMPort           a VM port's addresses (type "")
+//	RouterPort       a router port's mac, networks and peer (Network: one network)
+//	VMOnSubnets      a VM port's IPs against the subnets of the routers attached to its switch
+//	NetworksOverVMs  a router port's networks against the VM IPs on the switch it attaches to
+//
+// The last two are one rule seen from either side (ReservedAddrs): on a
+// conflict the VM port is in the wrong and the router interface keeps its
+// subnet.
 //
 // Every error names the bad value first ("10.0.1.0: ..."), as dvr-nbctl's
 // errors do. A *FieldError also says which column holds it.

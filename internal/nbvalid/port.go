@@ -31,7 +31,7 @@ func VMPort(addresses []string) (VM, error) {
 		}
 		switch pa.Keyword {
 		case "router":
-			return VM{}, fieldErr("addresses", a, fmt.Errorf(`router: address "router" on a port of type "" (only a router-type port takes it; give "MAC IP..." or set the type)`))
+			return VM{}, fieldErr("addresses", a, fmt.Errorf(`router: address "router" on a port of type "" (only router-type ports take it)`))
 		case "unknown":
 			vm.Addresses = append(vm.Addresses, pa)
 			continue
