@@ -21,9 +21,10 @@ type owner struct {
 
 // taken is the set of MACs and IPs in use on one switch: its ports'
 // addresses and the gateway MAC and IPs of the router ports attached to
-// it, and those router ports' subnets (for nbvalid's subnet rule). A run builds it once per switch and keeps it up to date as its
-// commands change the switch, so a chain of N lsp-set-addresses on one
-// switch costs O(N), not O(N²).
+// it, with those router ports' subnets (for nbvalid's subnet rule). A run
+// builds it once per switch and keeps it up to date as its commands
+// change the switch, so a chain of N lsp-set-addresses on one switch
+// costs O(N), not O(N²).
 type taken struct {
 	macs  map[string]owner
 	ips   map[netip.Addr]owner
