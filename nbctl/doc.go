@@ -15,8 +15,9 @@
 //	                                                 │
 //	          waits (verified reads) + writes ◀──────┘ ──▶ one transact
 //
-// Parsing and validation of values (addresses, networks, names) are pure
-// functions in addr.go and args.go; commands are in switch.go, port.go,
-// router.go and show.go; txn.go holds the view and commit.go builds the
-// transaction.
+// Parsing of values (addresses, networks, names) is pure: internal/addr and
+// args.go. Which rows are valid is internal/nbvalid, the rule dvr-northd
+// applies too; validity.go calls it, per command and on the chain's final
+// state before the commit. Commands are in switch.go, port.go, router.go
+// and show.go; txn.go holds the view and commit.go builds the transaction.
 package nbctl

@@ -1,8 +1,7 @@
 package nbctl
 
 import (
-	"github.com/dvr-ovn/dvr/internal/addr"
-
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -10,7 +9,9 @@ import (
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/dvr-ovn/dvr/internal/addr"
 	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/nbvalid"
 )
 
 func routerCommands() []*command {
@@ -62,17 +63,15 @@ func (s routerPortSpec) networkStrings() []string {
 	return out
 }
 
-// parseRouterPort validates "PORT MAC NETWORK... [peer=PEER]".
+// parseRouterPort validates "PORT MAC NETWORK... [peer=PEER]": the
+// arguments as ovn-nbctl splits them (the networks, then column settings
+// from the first argument holding "="), the row with nbvalid.RouterPort.
 func parseRouterPort(args []string) (routerPortSpec, error) {
 	spec := routerPortSpec{name: args[0]}
 	if err := checkName("port", spec.name); err != nil {
 		return spec, err
 	}
-	mac, err := addr.ParseMAC(args[1])
-	if err != nil {
-		return spec, fmt.Errorf("%s: %w", spec.name, err)
-	}
-	spec.mac = mac
+	var nets []string
 	for _, a := range args[2:] {
 		if v, ok := strings.CutPrefix(a, "peer="); ok {
 			if spec.peer != nil {
@@ -84,20 +83,20 @@ func parseRouterPort(args []string) (routerPortSpec, error) {
 		if strings.Contains(a, "=") {
 			return spec, fmt.Errorf("%s: unsupported column setting (only peer=PEER is accepted)", a)
 		}
-		n, err := addr.ParseNetwork(a)
-		if err != nil {
-			return spec, err
+		if spec.peer != nil {
+			return spec, fmt.Errorf("%s: a NETWORK after peer=%s (column settings come last, as in ovn-nbctl)", a, *spec.peer)
 		}
-		for _, o := range spec.networks {
-			if addr.Overlaps(o, n) {
-				return spec, fmt.Errorf("%s: network overlaps %s on the same port", n, o)
-			}
-		}
-		spec.networks = append(spec.networks, n)
+		nets = append(nets, a)
 	}
-	if len(spec.networks) == 0 {
-		return spec, fmt.Errorf("%s: at least one NETWORK is required", spec.name)
+	r, err := nbvalid.RouterPort(args[1], nets, spec.peer)
+	var fe *nbvalid.FieldError
+	if errors.As(err, &fe) && (fe.Column == "mac" || fe.Value == "") && fe.Column != "peer" {
+		return spec, fmt.Errorf("%s: %w", spec.name, err)
 	}
+	if err != nil {
+		return spec, err
+	}
+	spec.mac, spec.networks = r.MAC, r.Networks
 	return spec, nil
 }
 
@@ -186,8 +185,31 @@ func lrpAdd(c *cmdCtx) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.t.addRouterPort(lr, spec, c.has("--may-exist"))
-	return err
+	p, err := c.t.addRouterPort(lr, spec, c.has("--may-exist"))
+	if err != nil || !p.created {
+		return err
+	}
+	// A router-type port may already name it (ovn-nbctl's order, or one
+	// lrp-del left): the port attaches to that switch now.
+	lsps, err := c.t.namingRouterPort(spec.name)
+	if err != nil {
+		return err
+	}
+	for _, lsp := range lsps {
+		if lspOf(lsp).Type != "router" {
+			continue
+		}
+		ls, err := c.t.parentOf(lsp)
+		if err != nil {
+			return err
+		}
+		if ls != nil {
+			if err := c.t.checkAttach(ls, lsp.uuid, spec.mac, spec.networks); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func lrpDel(c *cmdCtx) error {
@@ -240,15 +262,7 @@ func lrAttach(c *cmdCtx) error {
 			return nil
 		}
 	}
-	tk, err := c.t.switchAddresses(ls)
-	if err != nil {
-		return err
-	}
-	var gws []netip.Addr
-	for _, n := range spec.networks {
-		gws = append(gws, n.Addr())
-	}
-	if err := tk.conflict(nameOf(ls), "", spec.mac, gws); err != nil {
+	if err := c.t.checkAttach(ls, "", spec.mac, spec.networks); err != nil {
 		return err
 	}
 	if _, err := c.t.addRouterPort(lr, spec, mayExist); err != nil {
@@ -263,7 +277,11 @@ func lrAttach(c *cmdCtx) error {
 	})
 	c.t.setAdd(ls, "ports", p.uuid)
 	c.t.parent[p.uuid] = ls.uuid
-	tk.add(owner{fmt.Sprintf("router port %s (via %s)", spec.name, lspName), p.uuid}, spec.mac, gws)
+	if tk := c.t.taken[ls.uuid]; tk != nil {
+		o := owner{fmt.Sprintf("router port %s (via %s)", spec.name, lspName), p.uuid, true}
+		tk.add(o, spec.mac, gateways(spec.networks))
+		tk.addSubnets(o, spec.networks)
+	}
 	return nil
 }
 
@@ -272,18 +290,9 @@ func lrDetach(c *cmdCtx) error {
 	if lrp == nil || err != nil {
 		return err
 	}
-	name := nameOf(lrp)
-	where := []ovsdb.Condition{ovsdb.NewCondition("options", ovsdb.ConditionIncludes,
-		ovsdb.OvsMap{GoMap: map[interface{}]interface{}{"router-port": name}})}
-	rs, err := c.t.read(query{table: nbdb.LogicalSwitchPortTable, where: where, columns: lspCols, check: lspCheck, verify: verifyRows})
+	attached, err := c.t.namingRouterPort(nameOf(lrp))
 	if err != nil {
 		return err
-	}
-	attached := rs[0]
-	for _, r := range c.t.created {
-		if r.table == nbdb.LogicalSwitchPortTable && !r.deleted && lspOf(r).Options["router-port"] == name && !slices.Contains(attached, r) {
-			attached = append(attached, r)
-		}
 	}
 	for _, p := range attached {
 		if lspOf(p).Type != "router" {
@@ -294,4 +303,22 @@ func lrDetach(c *cmdCtx) error {
 		}
 	}
 	return c.t.dropPort(lrp)
+}
+
+// namingRouterPort returns the switch ports (of any type) whose
+// options:router-port is name: the server's, and the ones this run created.
+func (t *txn) namingRouterPort(name string) ([]*row, error) {
+	where := []ovsdb.Condition{ovsdb.NewCondition("options", ovsdb.ConditionIncludes,
+		ovsdb.OvsMap{GoMap: map[interface{}]interface{}{"router-port": name}})}
+	rs, err := t.read(query{table: nbdb.LogicalSwitchPortTable, where: where, columns: lspCols, check: lspCheck, verify: verifyRows})
+	if err != nil {
+		return nil, err
+	}
+	out := rs[0]
+	for _, r := range t.created {
+		if r.table == nbdb.LogicalSwitchPortTable && !r.deleted && lspOf(r).Options["router-port"] == name && !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }

@@ -92,6 +92,9 @@ func runChain(ctx context.Context, db DB, dbm model.DatabaseModel, wait string, 
 				return nil, 0, false, err
 			}
 		}
+		if err := t.validate(); err != nil {
+			return nil, 0, false, err
+		}
 		cfg, waitNeeded, err := commit(t, wait, invs)
 		if errors.Is(err, errRetry) && attempt < maxAttempts {
 			time.Sleep(time.Duration(rand.IntN(1000*min(attempt, 20))) * time.Microsecond)

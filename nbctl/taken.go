@@ -1,33 +1,64 @@
 package nbctl
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/dvr-ovn/dvr/internal/addr"
 	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/nbvalid"
 )
 
 // owner is who uses an address on a switch.
 type owner struct {
-	desc string // "port vm11", "router port r1-sw1 (via sw1-r1)"
-	lsp  string // UUID of the switch port it belongs to
+	desc   string // "port vm11", "router port r1-sw1 (via sw1-r1)"
+	lsp    string // UUID of the switch port it belongs to
+	router bool   // a router port's gateway, not a VM port
 }
 
 // taken is the set of MACs and IPs in use on one switch: its ports'
 // addresses and the gateway MAC and IPs of the router ports attached to
-// it. A run builds it once per switch and keeps it up to date as its
-// commands change the switch, so a chain of N lsp-set-addresses on one
-// switch costs O(N), not O(N²).
+// it, with those router ports' subnets (for nbvalid's subnet rule). A run
+// builds it once per switch and keeps it up to date as its commands
+// change the switch, so a chain of N lsp-set-addresses on one switch
+// costs O(N), not O(N²).
 type taken struct {
 	macs  map[string]owner
 	ips   map[netip.Addr]owner
-	byLSP map[string][]any // LSP UUID → its MACs (string) and IPs (netip.Addr)
+	byLSP map[string][]any            // LSP UUID → its MACs (string) and IPs (netip.Addr)
+	nets  map[string][]nbvalid.Subnet // router-type LSP UUID → its router port's subnets
 }
 
 func newTaken() *taken {
-	return &taken{macs: map[string]owner{}, ips: map[netip.Addr]owner{}, byLSP: map[string][]any{}}
+	return &taken{macs: map[string]owner{}, ips: map[netip.Addr]owner{}, byLSP: map[string][]any{}, nets: map[string][]nbvalid.Subnet{}}
+}
+
+// addSubnets records the subnets of the router port o attaches.
+func (tk *taken) addSubnets(o owner, nets []netip.Prefix) {
+	for _, n := range nets {
+		tk.nets[o.lsp] = append(tk.nets[o.lsp], nbvalid.Subnet{Prefix: n, Owner: o.desc})
+	}
+}
+
+// subnets are the subnets of every router attached to the switch.
+func (tk *taken) subnets() []nbvalid.Subnet {
+	var out []nbvalid.Subnet
+	for _, ns := range tk.nets {
+		out = append(out, ns...)
+	}
+	slices.SortFunc(out, func(a, b nbvalid.Subnet) int {
+		return cmp.Or(strings.Compare(a.Owner, b.Owner), a.Prefix.Addr().Compare(b.Prefix.Addr()), cmp.Compare(a.Prefix.Bits(), b.Prefix.Bits()))
+	})
+	return out
+}
+
+// vmAt says which VM port (not a router gateway) uses ip.
+func (tk *taken) vmAt(ip netip.Addr) (string, bool) {
+	o, ok := tk.ips[ip]
+	return o.desc, ok && !o.router
 }
 
 // conflict reports the first MAC or IP of a new address already in use by
@@ -70,6 +101,7 @@ func (tk *taken) drop(lsp string) {
 		}
 	}
 	delete(tk.byLSP, lsp)
+	delete(tk.nets, lsp)
 }
 
 // switchAddresses returns what is in use on ls, built on first use.
@@ -107,12 +139,16 @@ func (t *txn) addPortAddresses(tk *taken, p *row) error {
 		gw := lrpOf(lrp)
 		mac, _ := addr.ParseMAC(gw.MAC)
 		var ips []netip.Addr
+		var nets []netip.Prefix
 		for _, n := range gw.Networks {
 			if pfx, err := netip.ParsePrefix(n); err == nil {
 				ips = append(ips, pfx.Addr())
+				nets = append(nets, pfx)
 			}
 		}
-		tk.add(owner{fmt.Sprintf("router port %s (via %s)", rp, lsp.Name), p.uuid}, mac, ips)
+		o := owner{fmt.Sprintf("router port %s (via %s)", rp, lsp.Name), p.uuid, true}
+		tk.add(o, mac, ips)
+		tk.addSubnets(o, nets)
 		return nil
 	}
 	for _, a := range lsp.Addresses {
@@ -128,7 +164,7 @@ func (t *txn) addPortAddresses(tk *taken, p *row) error {
 				ips = append(ips, ip)
 			}
 		}
-		tk.add(owner{"port " + lsp.Name, p.uuid}, mac, ips)
+		tk.add(owner{"port " + lsp.Name, p.uuid, false}, mac, ips)
 	}
 	return nil
 }

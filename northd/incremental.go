@@ -360,7 +360,7 @@ func (n *Northd) differs(in translate.Input, ev otherEvent) string {
 			return ""
 		}
 		k := in.RouterPorts[c.UUID]
-		if k == nil || k.Name != c.Name || k.MAC != c.MAC || !slices.Equal(k.Networks, c.Networks) {
+		if k == nil || k.Name != c.Name || k.MAC != c.MAC || !slices.Equal(k.Networks, c.Networks) || !samePeer(k.Peer, c.Peer) {
 			return "a router port changed"
 		}
 	case sbdb.ChassisTable:
@@ -373,6 +373,11 @@ func (n *Northd) differs(in translate.Input, ev otherEvent) string {
 		return ev.table + " changed"
 	}
 	return ""
+}
+
+// samePeer compares two optional peers (a peer is validated: nbvalid).
+func samePeer(a, b *string) bool {
+	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // pbKey is a Port_Binding's key as the translation sees it.

@@ -149,7 +149,7 @@ func NBTables(c client.Client) []client.MonitorOption {
 		client.WithTable(ls, &ls.Name, &ls.Ports),
 		client.WithTable(lsp, &lsp.Name, &lsp.Type, &lsp.Addresses, &lsp.Options, &lsp.Up),
 		client.WithTable(lr, &lr.Name, &lr.Ports, &lr.Options),
-		client.WithTable(lrp, &lrp.Name, &lrp.MAC, &lrp.Networks),
+		client.WithTable(lrp, &lrp.Name, &lrp.MAC, &lrp.Networks, &lrp.Peer),
 	}
 }
 

@@ -72,7 +72,7 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 	}
 	for i := range nb.RouterPorts {
 		p := &nb.RouterPorts[i]
-		in.RouterPorts[p.UUID] = &translate.RouterPort{UUID: p.UUID, Name: p.Name, MAC: p.MAC, Networks: p.Networks}
+		in.RouterPorts[p.UUID] = &translate.RouterPort{UUID: p.UUID, Name: p.Name, MAC: p.MAC, Networks: p.Networks, Peer: p.Peer}
 	}
 	in.BaseMAC = baseMAC
 	if in.BaseMAC == "" && nb.Global != nil {

@@ -73,6 +73,80 @@ func TestBadRowsSkipped(t *testing.T) {
 				}
 			}
 		}, "r1-sw2", "listed in the ports of 2 routers (r1, r2)"},
+		// the classes of internal/nbvalid (dvr-nbctl refuses the same)
+		{"router address on a VM port", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"router"}
+		}, "vm12", `address "router" on a port of type ""`},
+		{"MAC twice in one port", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.12", "fa:16:3e:00:01:0c 10.0.1.13"}
+		}, "vm12", "fa:16:3e:00:01:0c: MAC address given twice"},
+		{"VM loopback IP", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 127.0.0.5"}
+		}, "vm12", "127.0.0.5: loopback"},
+		{"VM on the network address", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.0"}
+		}, "vm12", "10.0.1.0: the network address of subnet 10.0.1.0/24 of router port r1-sw1"},
+		{"VM on the broadcast address", func(in translate.Input) {
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.255"}
+		}, "vm12", "10.0.1.255: the broadcast address of subnet 10.0.1.0/24 of router port r1-sw1"},
+		{"IPv6 VM on the subnet-router anycast address", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw1" {
+					p.Networks = []string{"10.0.1.1/24", "fd00:1::1/64"}
+				}
+			}
+			in.SwitchPorts[uuidOf(in, "lsp", "vm12")].Addresses = []string{"fa:16:3e:00:01:0c 10.0.1.12 fd00:1::"}
+		}, "vm12", "fd00:1::: the subnet-router anycast address of subnet fd00:1::/64 of router port r1-sw1"},
+		{"empty peer", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					empty := ""
+					p.Peer = &empty
+				}
+			}
+		}, "r1-sw2", `bad peer "": peer=: empty peer`},
+		{"two networks of one port overlap", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"10.0.2.1/24", "10.0.2.129/25"}
+				}
+			}
+		}, "r1-sw2", "10.0.2.129/25: network overlaps 10.0.2.1/24 on the same port"},
+		{"router network on loopback", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"127.0.2.1/24"}
+				}
+			}
+		}, "r1-sw2", "127.0.2.1/24: invalid network: it overlaps 127.0.0.0/8 (loopback)"},
+		{"router network over multicast", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"208.0.0.1/2"}
+				}
+			}
+		}, "r1-sw2", "it overlaps 224.0.0.0/4 (multicast)"},
+		{"router network on the limited broadcast", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"255.255.255.255/32"}
+				}
+			}
+		}, "r1-sw2", "it overlaps 255.255.255.255/32 (the limited broadcast)"},
+		{"router network on 0.0.0.0/8", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"0.0.2.1/8"}
+				}
+			}
+		}, "r1-sw2", "it overlaps 0.0.0.0/8"},
+		{"IPv6 router network on ::1", func(in translate.Input) {
+			for _, p := range in.RouterPorts {
+				if p.Name == "r1-sw2" {
+					p.Networks = []string{"::1/128"}
+				}
+			}
+		}, "r1-sw2", "it overlaps ::1/128 (loopback)"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,5 +12,7 @@
 // (distributed-router-interface, on the switch's datapath); a DVR MAC per
 // chassis under the base MAC; the (router, chassis) hosting pairs; the
 // desired Logical_Switch_Port.up. Rows that are invalid (written by other
-// clients) are reported as Problems and skipped.
+// clients) are reported as Problems and skipped; which rows are valid is
+// internal/nbvalid, the rule dvr-nbctl applies before it writes
+// (validity.go words its errors as Problems).
 package translate

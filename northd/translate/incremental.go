@@ -147,7 +147,7 @@ func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
 		if _, ok := s.out.Datapaths[ch.Switch]; !ok || ch.Switch == "" {
 			continue
 		}
-		vm, err := parseVM(p)
+		vm, err := s.parseVM(p, ch.Switch)
 		if err != nil {
 			s.p.add("Logical_Switch_Port", p.Name, err.Error())
 			continue

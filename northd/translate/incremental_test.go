@@ -92,8 +92,11 @@ func TestIncrementalEqualsRecompute(t *testing.T) {
 					u := fmt.Sprintf("new%d", step)
 					name := fmt.Sprintf("p%03d", step)
 					addr := fmt.Sprintf("fa:16:3e:77:%02x:%02x 10.%d.%d.%d", step/256, step%256, rng.IntN(1), rng.IntN(6), 100+rng.IntN(100))
-					if rng.IntN(8) == 0 {
+					switch rng.IntN(8) {
+					case 0:
 						addr = "fa:16:3e:zz:00:01 10.0.0.1"
+					case 1: // the network or broadcast address of a subnet (nbvalid.VMOnSubnets)
+						addr = fmt.Sprintf("fa:16:3e:77:%02x:%02x 10.0.%d.%d", step/256, step%256, rng.IntN(6), 255*rng.IntN(2))
 					}
 					in.SwitchPorts[u] = &translate.SwitchPort{UUID: u, Name: name, Addresses: []string{addr}}
 					in.Switches[sw].Ports = append(slices.Clone(in.Switches[sw].Ports), u)

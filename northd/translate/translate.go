@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/dvr-ovn/dvr/internal/addr"
+	"github.com/dvr-ovn/dvr/internal/nbvalid"
 )
 
 // attachment is a router port attached to a switch by a router-type LSP.
@@ -42,6 +43,7 @@ type state struct {
 	swMACs     map[string]map[string]string     // switch → MAC → owner
 	swIPs      map[string]map[netip.Addr]string // switch → IP → owner
 	conflicts  map[string]int                   // switch → VM ports skipped for an address conflict
+	subnets    map[string][]nbvalid.Subnet      // switch → its attached routers' subnets (see subnetsOf)
 	sbKeys     map[string]map[int]string        // datapath → key → port, as SB has them
 	wantKeys   map[string]map[int]string        // datapath → key → port, as desired
 	direct     map[Hosting]int                  // claimed VM ports hosting a router directly
@@ -249,7 +251,7 @@ func (s *state) switchPorts(ls *Switch, routerOf map[string]*Router, lrpByName m
 	}
 	sort.SliceStable(vms, func(i, j int) bool { return s.seniority(vms[i], ls.UUID) < s.seniority(vms[j], ls.UUID) })
 	for _, p := range vms {
-		vm, err := parseVM(p)
+		vm, err := s.parseVM(p, ls.UUID)
 		if err != nil {
 			s.p.add("Logical_Switch_Port", p.Name, err.Error())
 			continue
@@ -317,24 +319,19 @@ func claimAddrs(owner string, macList []string, ipList []netip.Addr, macs map[st
 	return nil
 }
 
-// parseVM checks a VM port's addresses.
-func parseVM(p *SwitchPort) (*vmPort, error) {
-	vm := &vmPort{lsp: p}
-	for _, a := range p.Addresses {
-		pa, err := addr.ParsePortAddress(a)
-		if err != nil {
-			return nil, fmt.Errorf("bad address %q: %v: no binding", a, err)
-		}
-		switch pa.Keyword {
-		case "unknown":
-			continue
-		case "router":
-			return nil, fmt.Errorf("address \"router\" on a port of type \"\": no binding")
-		}
-		vm.macs = append(vm.macs, pa.MAC)
-		vm.ips = append(vm.ips, pa.IPs...)
+// parseVM checks a VM port on switch sw with nbvalid's rules: its
+// addresses (VMPort), then its IPs against the subnets of the routers
+// attached to sw (VMOnSubnets: on such a conflict the VM port is skipped
+// and the router interface keeps working).
+func (s *state) parseVM(p *SwitchPort, sw string) (*vmPort, error) {
+	v, err := nbvalid.VMPort(p.Addresses)
+	if err != nil {
+		return nil, fmt.Errorf("%s: no binding", badField(err))
 	}
-	return vm, nil
+	if err := nbvalid.VMOnSubnets(v.IPs, s.subnetsOf(sw)); err != nil {
+		return nil, fmt.Errorf("%v: no binding", err)
+	}
+	return &vmPort{lsp: p, macs: v.MACs, ips: v.IPs}, nil
 }
 
 // attach validates one router-type LSP and records its attachment.
@@ -360,24 +357,12 @@ func (s *state) attach(ls *Switch, p *SwitchPort, routerOf map[string]*Router, l
 	if _, ok := s.out.Datapaths[lr.UUID]; !ok {
 		return // exhausted, already reported
 	}
-	mac, err := addr.ParseMAC(lrp.MAC)
+	rp, err := nbvalid.RouterPort(lrp.MAC, lrp.Networks, lrp.Peer)
 	if err != nil {
-		s.p.add("Logical_Router_Port", lrp.Name, fmt.Sprintf("bad mac %q: %v: interface not bound", lrp.MAC, err))
+		s.p.add("Logical_Router_Port", lrp.Name, badField(err)+": interface not bound")
 		return
 	}
-	var nets []netip.Prefix
-	for _, n := range lrp.Networks {
-		pfx, err := addr.ParseNetwork(n)
-		if err != nil {
-			s.p.add("Logical_Router_Port", lrp.Name, fmt.Sprintf("bad network %q: %v: interface not bound", n, err))
-			return
-		}
-		nets = append(nets, pfx)
-	}
-	if len(nets) == 0 {
-		s.p.add("Logical_Router_Port", lrp.Name, "no networks: interface not bound")
-		return
-	}
+	mac, nets := rp.MAC, rp.Networks
 	for _, other := range s.byRouter[lr.UUID] {
 		if other.lrp == lrp {
 			s.p.add("Logical_Switch_Port", p.Name, fmt.Sprintf("router port %s is already attached by %s: not attached", lrp.Name, other.lsp.Name))

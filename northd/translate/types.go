@@ -30,6 +30,7 @@ type RouterPort struct {
 	Name     string
 	MAC      string
 	Networks []string
+	Peer     *string // nil when unset
 }
 
 // Claim is what SB says about a VM port's binding.
