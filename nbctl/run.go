@@ -118,8 +118,8 @@ func (d nbDB) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.Ope
 // connect opens a session to the leader of the NB (a one-shot command
 // needs no cache: one get_schema and one _Server check).
 func connect(ctx context.Context, o Options, notify func(string, json.RawMessage)) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
-	fail := func(err error) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
-		return nil, model.DatabaseModel{}, fmt.Errorf("%s: database connection failed (%v)", o.DB, err)
+	fail := func(ep string, err error) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
+		return nil, model.DatabaseModel{}, connFailed(ep, err)
 	}
 	eps, err := ovsdbrpc.ParseEndpoints(o.DB)
 	if err != nil {
@@ -141,12 +141,12 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 	}
 	c, err := ovsdbrpc.DialLeader(cctx, eps, nbDatabase, tc, notify)
 	if err != nil {
-		return fail(err)
+		return fail(o.DB, err)
 	}
 	schema, err := c.GetSchema(cctx, nbDatabase)
 	if err != nil {
 		c.Close()
-		return fail(err)
+		return fail(c.Endpoint, err)
 	}
 	cm, err := nbdb.FullDatabaseModel()
 	if err != nil {
@@ -156,7 +156,7 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 	dbm, errs := model.NewDatabaseModel(*schema, cm)
 	if len(errs) > 0 {
 		c.Close()
-		return nil, model.DatabaseModel{}, fmt.Errorf("%s: not a usable OVN_Northbound database: %v", o.DB, errs[0])
+		return nil, model.DatabaseModel{}, fmt.Errorf("%s: not a usable OVN_Northbound database: %v", c.Endpoint, errs[0])
 	}
 	return c, dbm, nil
 }
