@@ -22,6 +22,7 @@ import (
 // Options are dvr-nbctl's global options.
 type Options struct {
 	DB          string
+	SBDB        string // optional: SB endpoint(s), read only to explain a timed-out --wait
 	PrivateKey  string
 	Certificate string
 	CACert      string
@@ -53,6 +54,11 @@ func Run(ctx context.Context, o Options, chain []string) error {
 	if o.Wait == "" {
 		o.Wait = "none"
 	}
+	if o.SBDB != "" {
+		if _, err := ovsdbrpc.ParseEndpoints(o.SBDB); err != nil {
+			return fmt.Errorf("--sb-db: %w", err)
+		}
+	}
 	invs, err := parseChain(chain)
 	if err != nil {
 		return err
@@ -76,7 +82,7 @@ func Run(ctx context.Context, o Options, chain []string) error {
 		return err
 	}
 	if waitNeeded {
-		return timeoutErr(ctx, w.wait(ctx, c, o.Wait, cfg))
+		return timeoutErr(ctx, w.wait(ctx, c, o, cfg))
 	}
 	return nil
 }
