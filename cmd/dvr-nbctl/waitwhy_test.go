@@ -160,3 +160,41 @@ func TestWaitSbTimeoutNorthdStuck(t *testing.T) {
 		t.Errorf("dvr-northd activated %d times:\n%s", c, d.Output())
 	}
 }
+
+// With RAFT clusters, the message names the one SB member it read (the
+// leader, where dvr-northd holds its lock), once, and no other member.
+func TestWaitTimeoutRaftNamesOneEndpoint(t *testing.T) {
+	t.Parallel()
+	nb, sb := ovsdbtest.StartNB(t, ovsdbtest.Clustered(3)), ovsdbtest.StartSB(t, ovsdbtest.Clustered(3))
+	db, sbdb := "--db="+nb.Endpoint(), "--sb-db="+sb.Endpoint()
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
+	d := startNorthd(t, nb, sb)
+	leader := sb.Leader()
+	if leader == nil {
+		t.Fatal("no SB leader")
+	}
+	ovsdbtest.Transact(t, "unix:"+leader.Socket, sbDB,
+		map[string]any{"op": "insert", "table": "Encap", "uuid-name": "e",
+			"row": map[string]any{"type": "vxlan", "ip": "192.0.2.21", "chassis_name": "hv-r"}},
+		map[string]any{"op": "insert", "table": "Chassis", "uuid-name": "c",
+			"row": map[string]any{"name": "hv-r", "hostname": "hv-r", "encaps": []any{"named-uuid", "e"}}},
+		map[string]any{"op": "insert", "table": "Chassis_Private",
+			"row": map[string]any{"name": "hv-r", "chassis": []any{"named-uuid", "c"}, "nb_cfg": 0}})
+
+	r := ovsdbtest.RunNbctl(t, db, sbdb, "--wait=hv", "--timeout=1", "ls-add", "rsw")
+	mustFail(t, r, "chassis behind (Chassis_Private on SB unix:"+leader.Socket+"): hv-r nb_cfg=0")
+	d.Stop(ovsdbtest.NbctlHangGuard)
+	r2 := ovsdbtest.RunNbctl(t, db, sbdb, "--wait=sb", "--timeout=1", "sync")
+	mustFail(t, r2, "no dvr-northd is active: nobody holds the SB lock dvr_northd on unix:"+leader.Socket+";")
+	for _, res := range []ovsdbtest.NbctlResult{r, r2} {
+		for _, m := range append(append([]*ovsdbtest.Member{}, sb.Members...), nb.Members...) {
+			want := 0
+			if m == leader {
+				want = 1
+			}
+			if n := strings.Count(res.Stderr, m.Socket); n != want {
+				t.Errorf("%s named %d times, want %d: %s", m.Socket, n, want, res.Stderr)
+			}
+		}
+	}
+}

@@ -54,7 +54,7 @@ func main() {
 	}
 }
 
-func run(c *cli.Context) error {
+func run(c *cli.Context) (err error) {
 	// Caught before anything else, so that no SIGHUP (default action:
 	// exit) or SIGTERM during start-up ends the process without cleanup.
 	hup := daemon.CatchHangup()
@@ -81,6 +81,11 @@ func run(c *cli.Context) error {
 		}
 		defer logFile.Close()
 		log.SetOutput(logFile)
+		defer func() { // main prints it on stderr; the log file gets it too
+			if err != nil {
+				log.Error("dvr-northd: " + err.Error())
+			}
+		}()
 	}
 	hup.Serve(log, logFile)
 	if os.Getenv("GOGC") == "" {
@@ -106,14 +111,13 @@ func run(c *cli.Context) error {
 	if p := c.String("pidfile"); p != "" {
 		pf, err := daemon.LockPidFile(p)
 		if err != nil {
-			err = fmt.Errorf("--pidfile %w", err)
-			if logFile != nil { // stderr gets it from main
-				log.Error("not starting: " + err.Error())
-			}
-			return err
+			return fmt.Errorf("--pidfile %w", err)
 		}
 		defer pf.Release()
-		if pf.Stale != 0 {
+		switch {
+		case pf.StaleRunning:
+			log.WithField("pidfile", p).Warnf("took over the pid file of process %d, which runs but did not lock it", pf.Stale)
+		case pf.Stale != 0:
 			log.WithField("pidfile", p).Infof("took over the pid file of process %d, which is not running", pf.Stale)
 		}
 	}

@@ -63,11 +63,33 @@ func TestPidFileStaleTakenOver(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Release()
-	if a.Stale != dead {
-		t.Errorf("Stale=%d, want %d", a.Stale, dead)
+	if a.Stale != dead || a.StaleRunning {
+		t.Errorf("Stale=%d StaleRunning=%v, want %d, false", a.Stale, a.StaleRunning, dead)
 	}
 	if got := readFile(t, p); got != strconv.Itoa(os.Getpid())+"\n" {
 		t.Fatalf("pid file holds %q", got)
+	}
+}
+
+// A file naming a live process that holds no lock is taken over too (the
+// lock is the rule), and the caller is told the process runs.
+func TestPidFileUnlockedLiveTakenOver(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "x.pid")
+	live := exec.Command("sleep", "30")
+	if err := live.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = live.Process.Kill(); _ = live.Wait() }()
+	if err := os.WriteFile(p, []byte(strconv.Itoa(live.Process.Pid)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, err := LockPidFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Release()
+	if a.Stale != live.Process.Pid || !a.StaleRunning {
+		t.Errorf("Stale=%d StaleRunning=%v, want %d, true", a.Stale, a.StaleRunning, live.Process.Pid)
 	}
 }
 

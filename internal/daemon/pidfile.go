@@ -18,8 +18,11 @@ type PidFile struct {
 	path string
 	f    *os.File
 	// Stale is the pid a taken-over file named (0: the file was new or
-	// empty): a process that died without removing it.
-	Stale int
+	// empty): a process that died without removing it, or, when
+	// StaleRunning, a live one that never locked the file (a program
+	// that writes pid files without locking them, e.g. an older version).
+	Stale        int
+	StaleRunning bool
 }
 
 // HeldError is LockPidFile's error when another live process holds the file.
@@ -64,6 +67,10 @@ func LockPidFile(path string) (*PidFile, error) {
 		p := &PidFile{path: path, f: f, Stale: readPid(f)}
 		if p.Stale == os.Getpid() {
 			p.Stale = 0
+		}
+		if p.Stale != 0 {
+			err := syscall.Kill(p.Stale, 0)
+			p.StaleRunning = err == nil || errors.Is(err, syscall.EPERM)
 		}
 		if err := p.write(); err != nil {
 			p.f.Close()
