@@ -41,11 +41,16 @@ func (e *HeldError) Error() string {
 // LockPidFile creates or opens path, takes its lock without waiting and
 // writes this process's id into it. When another process holds the lock
 // it returns a *HeldError naming that process and leaves the file alone.
+// Every error starts with path.
 func LockPidFile(path string) (*PidFile, error) {
 	for attempt := 0; ; attempt++ {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
-			return nil, err
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return nil, fmt.Errorf("%s: cannot open: %w", path, err)
 		}
 		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
 			f.Close()
