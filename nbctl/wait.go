@@ -82,6 +82,11 @@ func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int
 	req := map[string]any{nbdb.NBGlobalTable: map[string]any{"columns": []string{"nb_cfg", "sb_cfg", "hv_cfg"}}}
 	var initial tableUpdate
 	if err := c.Call(ctx, "monitor", []any{nbDatabase, "nbcfg", req}, &initial); err != nil {
+		if ctx.Err() != nil { // timed out before the first look: no "during the wait"
+			f := gatherFacts(c, o, cfg, cfgs{}, cfgs{})
+			f.start = f.last
+			return &waitError{msg: explainWait(f), err: ctx.Err()}
+		}
 		return fmt.Errorf("cannot watch NB_Global: %w", err)
 	}
 	w.apply(initial)
