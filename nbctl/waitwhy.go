@@ -99,8 +99,12 @@ func lastActive(f waitFacts) string {
 		return "none has ever been active for this NB (NB_Global has no external_ids:" + keyEpoch + ")"
 	}
 	s := fmt.Sprintf("the last active one was epoch %s (NB_Global external_ids:%s)", f.epoch, keyEpoch)
-	if !f.sbCfgAt.IsZero() {
-		s += fmt.Sprintf(", sb_cfg last advanced %s ago", f.now.Sub(f.sbCfgAt).Round(time.Second))
+	switch ago := f.now.Sub(f.sbCfgAt).Round(time.Second); {
+	case f.sbCfgAt.IsZero():
+	case ago >= 0:
+		s += fmt.Sprintf(", sb_cfg last advanced %s ago", ago)
+	default: // northd's clock is ahead of ours
+		s += ", sb_cfg last advanced at " + f.sbCfgAt.UTC().Format(time.RFC3339)
 	}
 	return s
 }

@@ -29,6 +29,8 @@ func TestExplainWait(t *testing.T) {
 				"no dvr-northd is active: none has ever been active for this NB"}, []string{"chassis"}},
 		{"sb, lock free, stale epoch", waitFacts{mode: "sb", cfg: 5, last: cfgs{5, 4, 4}, epoch: "3:a", sbCfgAt: now.Add(-90 * time.Second), now: now, sb: sbOK(false)},
 			[]string{"no dvr-northd is active: nobody holds the SB lock dvr_northd on unix:/s", "the last active one was epoch 3:a", "sb_cfg last advanced 1m30s ago"}, nil},
+		{"sb, clock skew", waitFacts{mode: "sb", cfg: 5, last: cfgs{5, 4, 4}, epoch: "3:a", sbCfgAt: now.Add(time.Minute), now: now, sb: sbOK(false)},
+			[]string{"sb_cfg last advanced at 2026-01-01T12:01:00Z"}, []string{"ago"}},
 		{"sb, lock held, moved", waitFacts{mode: "sb", cfg: 9, start: cfgs{9, 5, 5}, last: cfgs{9, 7, 7}, epoch: "3:a", sb: sbOK(true)},
 			[]string{"dvr-northd is active (it holds the SB lock dvr_northd on unix:/s) but behind (sb_cfg went from 5 to 7 during the wait)"}, nil},
 		{"sb, NB only, moved", waitFacts{mode: "sb", cfg: 9, start: cfgs{9, 5, 5}, last: cfgs{9, 7, 7}, epoch: "3:a"},
