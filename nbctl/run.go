@@ -22,6 +22,7 @@ import (
 // Options are dvr-nbctl's global options.
 type Options struct {
 	DB          string
+	SBDB        string // optional: SB endpoint(s), read only to explain a timed-out --wait
 	PrivateKey  string
 	Certificate string
 	CACert      string
@@ -53,6 +54,11 @@ func Run(ctx context.Context, o Options, chain []string) error {
 	if o.Wait == "" {
 		o.Wait = "none"
 	}
+	if o.SBDB != "" {
+		if _, err := ovsdbrpc.ParseEndpoints(o.SBDB); err != nil {
+			return fmt.Errorf("--sb-db: %w", err)
+		}
+	}
 	invs, err := parseChain(chain)
 	if err != nil {
 		return err
@@ -76,7 +82,7 @@ func Run(ctx context.Context, o Options, chain []string) error {
 		return err
 	}
 	if waitNeeded {
-		return timeoutErr(ctx, w.wait(ctx, c, o.Wait, cfg))
+		return timeoutErr(ctx, w.wait(ctx, c, o, cfg))
 	}
 	return nil
 }
@@ -121,8 +127,8 @@ func (d nbDB) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.Ope
 // connect opens a session to the leader of the NB (a one-shot command
 // needs no cache: one get_schema and one _Server check).
 func connect(ctx context.Context, o Options, notify func(string, json.RawMessage)) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
-	fail := func(err error) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
-		return nil, model.DatabaseModel{}, fmt.Errorf("%s: database connection failed (%v)", o.DB, err)
+	fail := func(ep string, err error) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
+		return nil, model.DatabaseModel{}, connFailed(ep, err)
 	}
 	eps, err := ovsdbrpc.ParseEndpoints(o.DB)
 	if err != nil {
@@ -144,12 +150,12 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 	}
 	c, err := ovsdbrpc.DialLeader(cctx, eps, nbDatabase, tc, notify)
 	if err != nil {
-		return fail(err)
+		return fail(o.DB, err)
 	}
 	schema, err := c.GetSchema(cctx, nbDatabase)
 	if err != nil {
 		c.Close()
-		return fail(err)
+		return fail(c.Endpoint, err)
 	}
 	cm, err := nbdb.FullDatabaseModel()
 	if err != nil {
@@ -159,7 +165,7 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 	dbm, errs := model.NewDatabaseModel(*schema, cm)
 	if len(errs) > 0 {
 		c.Close()
-		return nil, model.DatabaseModel{}, fmt.Errorf("%s: not a usable OVN_Northbound database: %v", o.DB, errs[0])
+		return nil, model.DatabaseModel{}, fmt.Errorf("%s: not a usable OVN_Northbound database: %v", c.Endpoint, errs[0])
 	}
 	return c, dbm, nil
 }

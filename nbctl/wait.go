@@ -28,9 +28,10 @@ func reached(g cfgs, mode string, cfg int) bool {
 
 // watcher follows NB_Global through a monitor on the command's session.
 type watcher struct {
-	mu   sync.Mutex
-	last cfgs
-	wake chan struct{}
+	mu    sync.Mutex
+	start cfgs // when the wait began
+	last  cfgs
+	wake  chan struct{}
 }
 
 func newWatcher() *watcher { return &watcher{wake: make(chan struct{}, 1)} }
@@ -74,14 +75,24 @@ func (w *watcher) notify(method string, params json.RawMessage) {
 	}
 }
 
-// wait watches NB_Global alone until the barrier for cfg is passed.
-func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, mode string, cfg int) error {
+// wait watches NB_Global alone until the barrier for cfg is passed (o.Wait
+// says which). When ctx expires first, the error says who is behind.
+func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int) error {
+	mode := o.Wait
 	req := map[string]any{nbdb.NBGlobalTable: map[string]any{"columns": []string{"nb_cfg", "sb_cfg", "hv_cfg"}}}
 	var initial tableUpdate
 	if err := c.Call(ctx, "monitor", []any{nbDatabase, "nbcfg", req}, &initial); err != nil {
+		if ctx.Err() != nil { // timed out before the first look: no "during the wait"
+			f := gatherFacts(c, o, cfg, cfgs{}, cfgs{})
+			f.start = f.last
+			return &waitError{msg: explainWait(f), err: ctx.Err()}
+		}
 		return fmt.Errorf("cannot watch NB_Global: %w", err)
 	}
 	w.apply(initial)
+	w.mu.Lock()
+	w.start = w.last
+	w.mu.Unlock()
 	for {
 		w.mu.Lock()
 		last := w.last
@@ -94,12 +105,20 @@ func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, mode string, cfg i
 		case <-c.Done():
 			return fmt.Errorf("lost the database while waiting: %v", c.Err())
 		case <-ctx.Done():
-			who := "northd (sb_cfg)"
-			if mode == "hv" && last.SbCfg >= cfg {
-				who = "every chassis (hv_cfg)"
-			}
-			return fmt.Errorf("waiting for %s to reach %d: nb_cfg=%d sb_cfg=%d hv_cfg=%d: %w",
-				who, cfg, last.NbCfg, last.SbCfg, last.HvCfg, ctx.Err())
+			w.mu.Lock()
+			start := w.start
+			w.mu.Unlock()
+			return &waitError{msg: explainWait(gatherFacts(c, o, cfg, start, last)), err: ctx.Err()}
 		}
 	}
 }
+
+// waitError is a timed-out wait: its message says who is behind, and it
+// unwraps to the context's error (which the message does not repeat).
+type waitError struct {
+	msg string
+	err error
+}
+
+func (e *waitError) Error() string { return e.msg }
+func (e *waitError) Unwrap() error { return e.err }

@@ -27,6 +27,7 @@ func main() {
 		HideHelpCommand: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "db", Usage: "database endpoint(s): unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster", EnvVars: []string{"DVR_NB_DB"}},
+			&cli.StringFlag{Name: "sb-db", Usage: "SB database endpoint(s), same forms: read only when a --wait times out, to name the chassis behind and whether dvr-northd is active", EnvVars: []string{"DVR_SB_DB"}},
 			&cli.IntFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "give up after SECS seconds (0: wait forever; connecting gives up after 10 s)"},
 			&cli.StringFlag{Name: "wait", Value: "none", Usage: "after the change, wait for northd (sb) or every chassis (hv): none|sb|hv"},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Value: "table", Usage: "output format: table|json"},
@@ -46,6 +47,7 @@ func main() {
 			defer stop()
 			return nbctl.Run(ctx, nbctl.Options{
 				DB:          c.String("db"),
+				SBDB:        c.String("sb-db"),
 				PrivateKey:  c.String("private-key"),
 				Certificate: c.String("certificate"),
 				CACert:      c.String("ca-cert"),

@@ -21,6 +21,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/dvr-ovn/dvr/internal/addr"
+	"github.com/dvr-ovn/dvr/internal/daemon"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/northd"
@@ -39,9 +40,10 @@ func main() {
 			&cli.StringFlag{Name: "dvr-base-mac", Usage: "DVR base MAC, overriding NB_Global options:dvr_base_mac (default fa:16:3f:00:00:00)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
+			&cli.StringFlag{Name: "log-file", Usage: "append the log to this file instead of stderr; reopened on SIGHUP (for logrotate)"},
 			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9476)"},
 			&cli.StringFlag{Name: "instance-id", Usage: "name of this instance in logs and in the epoch (default: host.pid.random)"},
-			&cli.StringFlag{Name: "pidfile", Usage: "write the process id to this file (removed on exit)"},
+			&cli.StringFlag{Name: "pidfile", Usage: "write the process id to this file and hold a lock on it: a second instance with the same file refuses to start (removed on exit)"},
 			&cli.IntFlag{Name: "gc-percent", Value: 25, Usage: "Go GC target percentage: lower keeps RSS closer to the live heap for some CPU (the GOGC environment variable wins when set)"},
 		},
 		Action: run,
@@ -52,7 +54,13 @@ func main() {
 	}
 }
 
-func run(c *cli.Context) error {
+func run(c *cli.Context) (err error) {
+	// Caught before anything else, so that no SIGHUP (default action:
+	// exit) or SIGTERM during start-up ends the process without cleanup.
+	hup := daemon.CatchHangup()
+	defer hup.Stop()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	log := logrus.New()
 	lvl, err := logrus.ParseLevel(c.String("log-level"))
 	if err != nil {
@@ -66,6 +74,20 @@ func run(c *cli.Context) error {
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", c.String("log-format"))
 	}
+	var logFile *daemon.LogFile
+	if p := c.String("log-file"); p != "" {
+		if logFile, err = daemon.OpenLogFile(p); err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer logFile.Close()
+		log.SetOutput(logFile)
+		defer func() { // main prints it on stderr; the log file gets it too
+			if err != nil {
+				log.Error("dvr-northd: " + err.Error())
+			}
+		}()
+	}
+	hup.Serve(log, logFile)
 	if os.Getenv("GOGC") == "" {
 		// A long-lived daemon whose heap is mostly its caches: the default
 		// (100) lets RSS reach twice the live heap.
@@ -82,6 +104,21 @@ func run(c *cli.Context) error {
 	for _, eps := range []string{c.String("nb"), c.String("sb")} {
 		if _, err := ovsdbrpc.ParseEndpoints(eps); err != nil {
 			return err
+		}
+	}
+	// The pid file before anything that binds or connects: a second
+	// instance leaves at once, touching neither the file nor a database.
+	if p := c.String("pidfile"); p != "" {
+		pf, err := daemon.LockPidFile(p)
+		if err != nil {
+			return fmt.Errorf("--pidfile %w", err)
+		}
+		defer pf.Release()
+		switch {
+		case pf.StaleRunning:
+			log.WithField("pidfile", p).Warnf("took over the pid file of process %d, which runs but did not lock it", pf.Stale)
+		case pf.Stale != 0:
+			log.WithField("pidfile", p).Infof("took over the pid file of process %d, which is not running", pf.Stale)
 		}
 	}
 	var metrics *northd.Metrics
@@ -105,14 +142,6 @@ func run(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if p := c.String("pidfile"); p != "" {
-		if err := os.WriteFile(p, []byte(fmt.Sprintf("%d\n", os.Getpid())), 0o644); err != nil {
-			return fmt.Errorf("--pidfile: %w", err)
-		}
-		defer os.Remove(p)
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	err = n.Run(ctx)
 	log.Info("dvr-northd stopped")
 	return err

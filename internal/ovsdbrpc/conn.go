@@ -308,13 +308,14 @@ func (c *Conn) IsLeader(ctx context.Context, db string) (bool, error) {
 }
 
 // DialLeader tries each endpoint of a comma list in order and returns a
-// session to the first that may take writes for db.
+// session to the first that may take writes for db. When none does, the
+// error is a *DialError naming each endpoint once.
 func DialLeader(ctx context.Context, endpoints []string, db string, tc *tls.Config, notify func(string, json.RawMessage)) (*Conn, error) {
-	var errs []string
+	de := &DialError{}
 	for _, ep := range endpoints {
 		c, err := Dial(ctx, ep, tc, notify)
 		if err != nil {
-			errs = append(errs, fmt.Sprintf("%s: %v", ep, unwrapOp(err)))
+			de.Failures = append(de.Failures, EndpointError{ep, unwrapOp(err)})
 			continue
 		}
 		ok, err := c.IsLeader(ctx, db)
@@ -325,9 +326,33 @@ func DialLeader(ctx context.Context, endpoints []string, db string, tc *tls.Conf
 		if err == nil {
 			err = ErrNotLeader
 		}
-		errs = append(errs, fmt.Sprintf("%s: %v", ep, err))
+		de.Failures = append(de.Failures, EndpointError{ep, err})
 	}
-	return nil, errors.New(strings.Join(errs, "; "))
+	return nil, de
+}
+
+// DialError is why DialLeader found no usable member: one entry per
+// endpoint, in the order tried.
+type DialError struct{ Failures []EndpointError }
+
+// EndpointError is why one endpoint was not used.
+type EndpointError struct {
+	Endpoint string
+	Err      error
+}
+
+// Reason is Err's text without a leading "Endpoint: " (errors from a
+// session already name their endpoint).
+func (e EndpointError) Reason() string {
+	return strings.TrimPrefix(e.Err.Error(), e.Endpoint+": ")
+}
+
+func (e *DialError) Error() string {
+	var parts []string
+	for _, f := range e.Failures {
+		parts = append(parts, f.Endpoint+": "+f.Reason())
+	}
+	return strings.Join(parts, "; ")
 }
 
 func unwrapOp(err error) error {
