@@ -163,7 +163,7 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 		}
 	}
 	for _, m := range s.Members {
-		if err := waitSocket(m.Socket, 10*time.Second); err != nil {
+		if err := m.waitReady(10 * time.Second); err != nil {
 			tb.Fatalf("member %d: %v; log:\n%s", m.Index, err, s.Log(m))
 		}
 	}
@@ -241,7 +241,7 @@ func (s *Server) RestartMember(m *Member) error {
 	if err := s.startMember(m); err != nil {
 		return err
 	}
-	return waitSocket(m.Socket, 10*time.Second)
+	return m.waitReady(10 * time.Second)
 }
 
 // Recreate stops a standalone server, replaces its database with an
@@ -323,17 +323,32 @@ func (s *Server) allJoined() bool {
 	return true
 }
 
-func waitSocket(path string, timeout time.Duration) error {
+func waitSocket(path string, timeout time.Duration) error { return waitListener("unix", path, timeout) }
+
+// waitReady waits until every remote of a member accepts connections: the
+// unix socket, and the SSL port when there is one (ovsdb-server opens them
+// one after the other, so the first being ready says nothing of the next).
+func (m *Member) waitReady(timeout time.Duration) error {
+	if err := waitSocket(m.Socket, timeout); err != nil {
+		return err
+	}
+	if m.SSLPort != 0 {
+		return waitListener("tcp", fmt.Sprintf("127.0.0.1:%d", m.SSLPort), timeout)
+	}
+	return nil
+}
+
+func waitListener(network, path string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		c, err := net.Dial("unix", path)
+		c, err := net.Dial(network, path)
 		if err == nil {
 			c.Close()
 			return nil
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	return fmt.Errorf("socket %s not ready within %v", path, timeout)
+	return fmt.Errorf("%s socket %s not ready within %v", network, path, timeout)
 }
 
 func freePort(tb testing.TB) int {
