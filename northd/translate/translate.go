@@ -168,38 +168,40 @@ func (s *state) datapaths() {
 // a single parent lists it.
 func (s *state) sharedRows() {
 	s.sharedLSP, s.sharedLRP = map[string]bool{}, map[string]bool{}
-	lsParents := map[string][]string{}
-	for _, ls := range s.in.Switches {
-		for _, u := range ls.Ports {
-			lsParents[u] = append(lsParents[u], ls.Name)
+	for u, parents := range multiParent(s.in.Switches, func(ls *Switch) (string, []string) { return ls.Name, ls.Ports }) {
+		s.sharedLSP[u] = true
+		name := u
+		if p := s.in.SwitchPorts[u]; p != nil {
+			name = p.Name
+		}
+		s.p.add("Logical_Switch_Port", name, sharedReason("switches", parents, "no binding"))
+	}
+	for u, parents := range multiParent(s.in.Routers, func(lr *Router) (string, []string) { return lr.Name, lr.Ports }) {
+		name := u
+		if p := s.in.RouterPorts[u]; p != nil {
+			name = p.Name
+		}
+		s.sharedLRP[name] = true
+		s.p.add("Logical_Router_Port", name, sharedReason("routers", parents, "interface not bound"))
+	}
+}
+
+// multiParent maps each child UUID that more than one parent lists to the
+// names of those parents.
+func multiParent[P any](parents map[string]*P, children func(*P) (string, []string)) map[string][]string {
+	of := map[string][]string{}
+	for _, p := range parents {
+		name, kids := children(p)
+		for _, u := range kids {
+			of[u] = append(of[u], name)
 		}
 	}
-	for u, parents := range lsParents {
-		if len(parents) > 1 {
-			s.sharedLSP[u] = true
-			name := u
-			if p := s.in.SwitchPorts[u]; p != nil {
-				name = p.Name
-			}
-			s.p.add("Logical_Switch_Port", name, sharedReason("switches", parents, "no binding"))
+	for u, ps := range of {
+		if len(ps) < 2 {
+			delete(of, u)
 		}
 	}
-	lrParents := map[string][]string{}
-	for _, lr := range s.in.Routers {
-		for _, u := range lr.Ports {
-			lrParents[u] = append(lrParents[u], lr.Name)
-		}
-	}
-	for u, parents := range lrParents {
-		if len(parents) > 1 {
-			name := u
-			if p := s.in.RouterPorts[u]; p != nil {
-				name = p.Name
-			}
-			s.sharedLRP[name] = true
-			s.p.add("Logical_Router_Port", name, sharedReason("routers", parents, "interface not bound"))
-		}
-	}
+	return of
 }
 
 func sharedReason(what string, parents []string, result string) string {
