@@ -187,21 +187,37 @@ func (s *state) sharedRows() {
 }
 
 // multiParent maps each child UUID that more than one parent lists to the
-// names of those parents.
+// names of those parents. It runs in every full round over every port, so
+// the common case (one parent each) allocates one set and nothing more.
 func multiParent[P any](parents map[string]*P, children func(*P) (string, []string)) map[string][]string {
-	of := map[string][]string{}
+	n := 0
+	for _, p := range parents {
+		_, kids := children(p)
+		n += len(kids)
+	}
+	seen := make(map[string]struct{}, n)
+	var dups map[string][]string
+	for _, p := range parents {
+		_, kids := children(p)
+		for _, u := range kids {
+			if _, ok := seen[u]; !ok {
+				seen[u] = struct{}{}
+			} else if dups == nil {
+				dups = map[string][]string{u: nil}
+			} else {
+				dups[u] = nil
+			}
+		}
+	}
 	for _, p := range parents {
 		name, kids := children(p)
 		for _, u := range kids {
-			of[u] = append(of[u], name)
+			if ps, ok := dups[u]; ok {
+				dups[u] = append(ps, name)
+			}
 		}
 	}
-	for u, ps := range of {
-		if len(ps) < 2 {
-			delete(of, u)
-		}
-	}
-	return of
+	return dups
 }
 
 func sharedReason(what string, parents []string, result string) string {
