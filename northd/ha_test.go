@@ -55,8 +55,8 @@ func TestHAKillActiveStandbyTakesOver(t *testing.T) {
 	steps[3].do(e) // --wait=sb lsp-add vm13: returns only once an active instance wrote it
 	waitDone := time.Since(killedAt)
 	l := standby.mustLog(mark, msgActive, 10*time.Second)
-	takeovers := []time.Duration{l.at.Sub(killedAt)}
-	if ep := l.get("epoch"); ep != "2:"+standby.id {
+	takeovers := []time.Duration{l.At.Sub(killedAt)}
+	if ep := l.Str("epoch"); ep != "2:"+standby.id {
 		t.Errorf("takeover epoch = %q, want 2:%s", ep, standby.id)
 	}
 	if got := soleActive(t, 5*time.Second, ps...); got != standby {
@@ -84,9 +84,9 @@ func TestHAKillActiveStandbyTakesOver(t *testing.T) {
 		e.mustNbctlWait(20*time.Second, "sync")
 		waitDone := time.Since(killedAt)
 		l := next.mustLog(mark, msgActive, 10*time.Second)
-		takeovers = append(takeovers, l.at.Sub(killedAt))
-		if want := fmt.Sprintf("%d:%s", i+3, id); l.get("epoch") != want {
-			t.Errorf("takeover epoch = %q, want %s", l.get("epoch"), want)
+		takeovers = append(takeovers, l.At.Sub(killedAt))
+		if want := fmt.Sprintf("%d:%s", i+3, id); l.Str("epoch") != want {
+			t.Errorf("takeover epoch = %q, want %s", l.Str("epoch"), want)
 		}
 		t.Logf("takeover %d: kill -9 %s -> %s active in %v; kill -> --wait=sb sync returned in %v",
 			i+2, active.id, id, takeovers[i+1].Round(time.Millisecond), waitDone.Round(time.Millisecond))
@@ -160,7 +160,7 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	waitDone := time.Since(killedAt)
 	l := stand.mustLog(mark, msgActive, 15*time.Second)
 	t.Logf("clustered takeover: kill -9 %s -> %s active in %v (epoch %s); kill -> --wait=sb lsp-add vm13 returned in %v",
-		act.id, stand.id, l.at.Sub(killedAt).Round(time.Millisecond), l.get("epoch"), waitDone.Round(time.Millisecond))
+		act.id, stand.id, l.At.Sub(killedAt).Round(time.Millisecond), l.Str("epoch"), waitDone.Round(time.Millisecond))
 	e.eventually(want[3])
 	checkSubset(t, before, e.canonical())
 	checkRowsKept(t, uuids, e.rowUUIDs())
@@ -356,7 +356,7 @@ func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 		t.Errorf("A did not go standby within 5s after its epoch was superseded (SB epoch %q, NB epoch %q, dvr_northd_active=%v)",
 			e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch], activeOf(a))
 	} else {
-		t.Logf("A on standby %v after the epoch was taken (reason: %s)", l.at.Sub(intrudedAt).Round(time.Millisecond), l.get("reason"))
+		t.Logf("A on standby %v after the epoch was taken (reason: %s)", l.At.Sub(intrudedAt).Round(time.Millisecond), l.Str("reason"))
 	}
 	wait := 5 * time.Second
 	if !ok {
@@ -365,10 +365,10 @@ func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 	if l, found := a.waitLog(mark, msgActive, wait); !found {
 		ok = false
 		t.Errorf("A did not activate again within %v after its epoch was superseded", wait)
-	} else if epochOf(l.get("epoch")) <= intruder {
-		t.Errorf("A activated again with epoch %q, not newer than the intruder's %d", l.get("epoch"), intruder)
+	} else if epochOf(l.Str("epoch")) <= intruder {
+		t.Errorf("A activated again with epoch %q, not newer than the intruder's %d", l.Str("epoch"), intruder)
 	} else {
-		t.Logf("A active again %v after the epoch was taken, epoch %s", l.at.Sub(intrudedAt).Round(time.Millisecond), l.get("epoch"))
+		t.Logf("A active again %v after the epoch was taken, epoch %s", l.At.Sub(intrudedAt).Round(time.Millisecond), l.Str("epoch"))
 	}
 	if d, err := e.nbctlWait(5*time.Second, "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", vm13MAC+" "+vm13IP); err != nil {
 		t.Fatalf("after the epoch was taken, dvr-nbctl --wait=sb lsp-add vm13 did not complete: %v (after %v); SB epoch %q, NB epoch %q; A's dvr_northd_active=%v",
@@ -485,7 +485,7 @@ func TestHASigtermHandsOver(t *testing.T) {
 	}
 	l := stand.mustLog(mark, msgActive, 10*time.Second)
 	t.Logf("SIGTERM %s: exit 0 in %v; %s active %v after the signal (epoch %s)",
-		act.id, took.Round(time.Millisecond), stand.id, l.at.Sub(termAt).Round(time.Millisecond), l.get("epoch"))
+		act.id, took.Round(time.Millisecond), stand.id, l.At.Sub(termAt).Round(time.Millisecond), l.Str("epoch"))
 	steps[1].do(e)
 	e.eventually(want[1])
 	checkSubset(t, before, e.canonical())
