@@ -85,8 +85,8 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 			}
 		}
 	}
-	_, nbGen := n.nbMon.get()
-	_, sbGen := n.sbMon.get()
+	_, nbGen := n.nbMon.Get()
+	_, sbGen := n.sbMon.Get()
 	switch {
 	case n.state == nil || ch.full != "" || [2]int{nbGen, sbGen} != n.gens:
 		why := ch.full
@@ -145,8 +145,8 @@ func (n *Northd) inView(nbG *nbdb.NBGlobal, sbG *sbdb.SBGlobal) bool {
 		n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB}).
 			Warnf("the monitors have not shown our last write for %v: replacing them", staleView)
 		n.waitingSince = time.Time{}
-		n.nbMon.reset()
-		n.sbMon.reset()
+		n.nbMon.Reset()
+		n.sbMon.Reset()
 		return false
 	}
 	if n.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
