@@ -13,6 +13,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -44,7 +45,7 @@ func (n *Northd) index(nb *NBState, sb *SBState) {
 	}
 	for i := range sb.Datapaths {
 		dp := &sb.Datapaths[i]
-		if id := datapathIdentity(dp); id != "" {
+		if id := sbkeys.DatapathIdentity(dp); id != "" {
 			ix.dpNB[dp.UUID] = id
 			// Of duplicates, the one DiffSB keeps: the lowest UUID.
 			if cur, ok := ix.nbDP[id]; !ok || dp.UUID < cur {

@@ -21,6 +21,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/ovsdbmon"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -343,7 +344,7 @@ func (n *Northd) activate(ctx context.Context) error {
 	e := 0
 	for _, g := range []*globalRow{sg, ng} {
 		if g != nil {
-			e = max(e, epochOf(g.ids[KeyEpoch]))
+			e = max(e, epochOf(g.ids[sbkeys.KeyEpoch]))
 		}
 	}
 	epoch := fmt.Sprintf("%d:%s", e+1, n.cfg.InstanceID)
@@ -378,10 +379,10 @@ func checked(res []ovsdb.OperationResult, err error) error {
 
 // current reports whether a monitor's view shows our epoch and last write.
 func (n *Northd) current(ids map[string]string, pending int) bool {
-	if ids[KeyEpoch] != n.epoch {
+	if ids[sbkeys.KeyEpoch] != n.epoch {
 		return false
 	}
-	seq, _ := strconv.Atoi(ids[KeySeq])
+	seq, _ := strconv.Atoi(ids[sbkeys.KeySeq])
 	return seq >= pending
 }
 
