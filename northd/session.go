@@ -228,5 +228,3 @@ func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 		Columns: []string{"external_ids"}, Until: "==", Rows: []ovsdb.Row{{"external_ids": old}}, Timeout: ovsdbops.Ptr(0)}}
 	return append(ops, ovsdbops.SetMapKey(table, g.uuid, "external_ids", sbkeys.KeyEpoch, epoch)...)
 }
-
-func ptr[T any](v T) *T { return &v }

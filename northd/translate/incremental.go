@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -224,9 +223,4 @@ func (s *state) dropProblems(name string) {
 	s.p.list = slices.DeleteFunc(s.p.list, func(p Problem) bool {
 		return p.Table == "Logical_Switch_Port" && p.Name == name
 	})
-}
-
-// String summarises a delta for logs.
-func (d Delta) String() string {
-	return fmt.Sprintf("%d ports, %d hosting pairs, %d LSPs", len(d.Ports), len(d.Hosting), len(d.LSPs))
 }
