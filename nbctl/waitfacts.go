@@ -13,6 +13,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // diagTimeout bounds the reads that explain a timed-out wait (the
@@ -20,8 +21,8 @@ import (
 const diagTimeout = 2 * time.Second
 
 // keyEpoch is the NB_Global external_ids key dvr-northd bumps when an
-// instance becomes active (northd.KeyEpoch).
-const keyEpoch = "dvr-northd-epoch"
+// instance becomes active.
+const keyEpoch = sbkeys.KeyEpoch
 
 // sbDatabase is the SB database name.
 const sbDatabase = "OVN_Southbound"

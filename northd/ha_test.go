@@ -18,6 +18,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 const vm13MAC, vm13IP = "fa:16:3e:00:01:0d", "10.0.1.13"
@@ -181,7 +182,7 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	// 2. The SB leader hands leadership to another member and keeps running:
 	// the lock the active instance holds there no longer elects anybody.
 	old := e.sb.Leader()
-	epoch := e.sbGlobalIDs()[KeyEpoch]
+	epoch := e.sbGlobalIDs()[sbkeys.KeyEpoch]
 	transferAt := time.Now()
 	if out, err := e.sb.Appctl(old, "cluster/failure-test", "transfer-leadership"); err != nil {
 		t.Fatalf("cluster/failure-test transfer-leadership: %v: %s", err, out)
@@ -192,11 +193,11 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	steps[4].do(e)
 	e.eventually(want[4])
 	t.Logf("after the SB leadership transfer from m%d: %s active with epoch %s (new epoch in view within %v of the transfer)",
-		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], reelected.Round(time.Millisecond))
+		old.Index, act.id, e.sbGlobalIDs()[sbkeys.KeyEpoch], reelected.Round(time.Millisecond))
 
 	// 3. The SB leader stops.
 	old = e.sb.Leader()
-	epoch = e.sbGlobalIDs()[KeyEpoch]
+	epoch = e.sbGlobalIDs()[sbkeys.KeyEpoch]
 	stoppedAt := time.Now()
 	e.sb.StopMember(old)
 	e.sbc = ovsdbtest.SBClient(t, runningEndpoint(e.sb), ovsdbtest.MonitorAll())
@@ -205,7 +206,7 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	reelected = time.Since(stoppedAt)
 	steps[5].do(e)
 	t.Logf("after stopping the SB leader m%d: %s active with epoch %s (new epoch in view within %v of the stop); stop -> --wait=sb lsp-add vm23 returned in %v",
-		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], reelected.Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond))
+		old.Index, act.id, e.sbGlobalIDs()[sbkeys.KeyEpoch], reelected.Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond))
 	e.eventually(want[5])
 	if err := e.sb.RestartMember(old); err != nil {
 		t.Fatal(err)
@@ -245,20 +246,20 @@ func waitNewLeader(t *testing.T, s *ovsdbtest.Server, old *ovsdbtest.Member) {
 func waitReelected(t *testing.T, e *env, epoch string, ps []*proc) *proc {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for epochOf(e.sbGlobalIDs()[KeyEpoch]) <= epochOf(epoch) {
+	for epochOf(e.sbGlobalIDs()[sbkeys.KeyEpoch]) <= epochOf(epoch) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no new epoch after the leader change (still %q)", e.sbGlobalIDs()[KeyEpoch])
+			t.Fatalf("no new epoch after the leader change (still %q)", e.sbGlobalIDs()[sbkeys.KeyEpoch])
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	for {
 		act := soleActive(t, 15*time.Second, ps...)
-		cur := e.sbGlobalIDs()[KeyEpoch]
-		if strings.HasSuffix(cur, ":"+act.id) && e.nbGlobalIDs()[KeyEpoch] == cur {
+		cur := e.sbGlobalIDs()[sbkeys.KeyEpoch]
+		if strings.HasSuffix(cur, ":"+act.id) && e.nbGlobalIDs()[sbkeys.KeyEpoch] == cur {
 			return act
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("active instance %s does not own the epoch (SB %q, NB %q)", act.id, cur, e.nbGlobalIDs()[KeyEpoch])
+			t.Fatalf("active instance %s does not own the epoch (SB %q, NB %q)", act.id, cur, e.nbGlobalIDs()[sbkeys.KeyEpoch])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -270,7 +271,7 @@ func waitReelected(t *testing.T, e *env, epoch string, ps []*proc) *proc {
 // converge the SB.
 func TestHAFencedBySBEpoch(t *testing.T) {
 	testFenced(t, func(e *env) {
-		e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=999:intruder")
+		e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeyEpoch+"=999:intruder")
 	}, 999)
 }
 
@@ -280,8 +281,8 @@ func TestHAFencedByNBEpoch(t *testing.T) {
 		ovsdbtest.Transact(t, e.nb.Endpoint(), nbDatabase, map[string]any{
 			"op": "mutate", "table": "NB_Global", "where": []any{},
 			"mutations": []any{
-				[]any{"external_ids", "delete", []any{"set", []any{KeyEpoch}}},
-				[]any{"external_ids", "insert", []any{"map", []any{[]any{KeyEpoch, "2000:intruder"}}}},
+				[]any{"external_ids", "delete", []any{"set", []any{sbkeys.KeyEpoch}}},
+				[]any{"external_ids", "insert", []any{"map", []any{[]any{sbkeys.KeyEpoch, "2000:intruder"}}}},
 			},
 		})
 	}, 2000)
@@ -300,10 +301,10 @@ func TestHAFencedByForeignEpoch(t *testing.T) {
 		intrude func(e *env)
 	}{
 		{"same number, another owner", func(e *env) {
-			e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=1:intruder")
+			e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeyEpoch+"=1:intruder")
 		}},
 		{"epoch removed", func(e *env) {
-			e.sbctl("remove", "SB_Global", ".", "external_ids", KeyEpoch)
+			e.sbctl("remove", "SB_Global", ".", "external_ids", sbkeys.KeyEpoch)
 		}},
 		{"SB_Global deleted", func(e *env) {
 			ovsdbtest.Transact(t, e.sb.Endpoint(), sbDatabase, map[string]any{"op": "delete", "table": "SB_Global", "where": []any{}})
@@ -326,14 +327,14 @@ func TestHAWriteSequenceRolledBack(t *testing.T) {
 	e.waitEpochOwner("A", 10*time.Second)
 	steps[0].do(e)
 	e.eventually(want[0])
-	seq := e.sbGlobalIDs()[KeySeq]
-	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeySeq+"=0")
+	seq := e.sbGlobalIDs()[sbkeys.KeySeq]
+	e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeySeq+"=0")
 	d, err := e.nbctlWait(15*time.Second, "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", vm13MAC+" "+vm13IP)
 	if err != nil {
 		t.Fatalf("after SB_Global's %s went from %s back to 0, dvr-nbctl --wait=sb lsp-add vm13 did not complete: %v (after %v); SB ids %v; A's dvr_northd_active=%v",
-			KeySeq, seq, err, d.Round(time.Millisecond), e.sbGlobalIDs(), activeOf(a))
+			sbkeys.KeySeq, seq, err, d.Round(time.Millisecond), e.sbGlobalIDs(), activeOf(a))
 	}
-	t.Logf("after the rollback of %s (was %s), --wait=sb lsp-add vm13 returned in %v", KeySeq, seq, d.Round(time.Millisecond))
+	t.Logf("after the rollback of %s (was %s), --wait=sb lsp-add vm13 returned in %v", sbkeys.KeySeq, seq, d.Round(time.Millisecond))
 	e.eventually(want[1])
 }
 
@@ -354,7 +355,7 @@ func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 	if l, found := a.waitLog(mark, msgStandby, 5*time.Second); !found {
 		ok = false
 		t.Errorf("A did not go standby within 5s after its epoch was superseded (SB epoch %q, NB epoch %q, dvr_northd_active=%v)",
-			e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch], activeOf(a))
+			e.sbGlobalIDs()[sbkeys.KeyEpoch], e.nbGlobalIDs()[sbkeys.KeyEpoch], activeOf(a))
 	} else {
 		t.Logf("A on standby %v after the epoch was taken (reason: %s)", l.At.Sub(intrudedAt).Round(time.Millisecond), l.Str("reason"))
 	}
@@ -372,7 +373,7 @@ func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 	}
 	if d, err := e.nbctlWait(5*time.Second, "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", vm13MAC+" "+vm13IP); err != nil {
 		t.Fatalf("after the epoch was taken, dvr-nbctl --wait=sb lsp-add vm13 did not complete: %v (after %v); SB epoch %q, NB epoch %q; A's dvr_northd_active=%v",
-			err, d.Round(time.Millisecond), e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch], activeOf(a))
+			err, d.Round(time.Millisecond), e.sbGlobalIDs()[sbkeys.KeyEpoch], e.nbGlobalIDs()[sbkeys.KeyEpoch], activeOf(a))
 	}
 	if !ok {
 		t.FailNow()
@@ -439,7 +440,7 @@ func TestHAStaleEpochWriteIsRefused(t *testing.T) {
 	}
 
 	// With the lock, a superseded epoch is not enough.
-	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=999:intruder")
+	e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeyEpoch+"=999:intruder")
 	err = write(w, epoch, "stale")
 	if !errors.As(err, &te) || !te.fenced || strings.Contains(te.msg, "not owner") {
 		t.Errorf("a write under the superseded epoch %s returned %v, want a fenced error (epoch)", epoch, err)
@@ -447,7 +448,7 @@ func TestHAStaleEpochWriteIsRefused(t *testing.T) {
 		t.Logf("write under the superseded epoch refused: %v", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for e.sbGlobalIDs()[KeyEpoch] != "999:intruder" && time.Now().Before(deadline) {
+	for e.sbGlobalIDs()[sbkeys.KeyEpoch] != "999:intruder" && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if v := e.sbGlobalIDs()["ha-test-write"]; v != "current" {

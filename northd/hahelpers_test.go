@@ -30,6 +30,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 	"github.com/dvr-ovn/dvr/internal/proclog"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/nbctl"
 	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 )
@@ -261,7 +262,7 @@ func (e *env) waitEpochOwner(id string, timeout time.Duration) string {
 	deadline := time.Now().Add(timeout)
 	var sbE, nbE string
 	for time.Now().Before(deadline) {
-		sbE, nbE = e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch]
+		sbE, nbE = e.sbGlobalIDs()[sbkeys.KeyEpoch], e.nbGlobalIDs()[sbkeys.KeyEpoch]
 		if strings.HasSuffix(sbE, ":"+id) && sbE == nbE {
 			return sbE
 		}
@@ -398,7 +399,7 @@ type history struct {
 func (h *history) add(ids map[string]string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ev := globalEvent{at: time.Now(), epoch: ids[KeyEpoch], seq: seqOf(ids)}
+	ev := globalEvent{at: time.Now(), epoch: ids[sbkeys.KeyEpoch], seq: seqOf(ids)}
 	if n := len(h.events); n > 0 && h.events[n-1].epoch == ev.epoch && h.events[n-1].seq == ev.seq {
 		return
 	}

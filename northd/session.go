@@ -14,6 +14,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // Database names.
@@ -141,7 +142,7 @@ func (w *writer) transact(ctx context.Context, globalTable, epoch string, ops []
 	if w.lock != "" {
 		fence = append(fence, ovsdbops.Assert(w.lock))
 	}
-	fence = append(fence, ovsdbops.WaitHasKey(globalTable, "external_ids", KeyEpoch, epoch))
+	fence = append(fence, ovsdbops.WaitHasKey(globalTable, "external_ids", sbkeys.KeyEpoch, epoch))
 	all := append(fence, ops...)
 	tctx, cancel := context.WithTimeout(ctx, txnTimeout)
 	defer cancel()
@@ -216,7 +217,7 @@ func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 	if g == nil {
 		return []ovsdb.Operation{
 			{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{}, Columns: []string{}, Until: "==", Rows: []ovsdb.Row{}, Timeout: ovsdbops.Ptr(0)},
-			{Op: ovsdb.OperationInsert, Table: table, Row: ovsdb.Row{"external_ids": ovsdb.OvsMap{GoMap: map[interface{}]interface{}{KeyEpoch: epoch}}}},
+			{Op: ovsdb.OperationInsert, Table: table, Row: ovsdb.Row{"external_ids": ovsdb.OvsMap{GoMap: map[interface{}]interface{}{sbkeys.KeyEpoch: epoch}}}},
 		}
 	}
 	old := ovsdb.OvsMap{GoMap: map[interface{}]interface{}{}}
@@ -225,7 +226,5 @@ func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 	}
 	ops := []ovsdb.Operation{{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{ovsdbops.UUIDCond(g.uuid)},
 		Columns: []string{"external_ids"}, Until: "==", Rows: []ovsdb.Row{{"external_ids": old}}, Timeout: ovsdbops.Ptr(0)}}
-	return append(ops, ovsdbops.SetMapKey(table, g.uuid, "external_ids", KeyEpoch, epoch)...)
+	return append(ops, ovsdbops.SetMapKey(table, g.uuid, "external_ids", sbkeys.KeyEpoch, epoch)...)
 }
-
-func ptr[T any](v T) *T { return &v }

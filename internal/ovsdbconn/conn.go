@@ -24,7 +24,7 @@ type Config struct {
 }
 
 // Options turns the config into libovsdb client options (without
-// reconnect, which long-lived clients add themselves).
+// reconnect: see the package doc).
 func (c Config) Options() ([]client.Option, error) {
 	eps, err := ovsdbrpc.ParseEndpoints(c.Endpoints)
 	if err != nil {

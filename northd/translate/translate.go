@@ -9,6 +9,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/addr"
 	"github.com/dvr-ovn/dvr/internal/nbvalid"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // attachment is a router port attached to a switch by a router-type LSP.
@@ -424,10 +425,10 @@ func (s *state) portBindings() {
 			for i, n := range a.networks {
 				nets[i] = n.String()
 			}
-			add(Port{Name: a.lrp.Name, Datapath: a.switchID, Type: TypeRouterInterface, Router: a.router.UUID,
+			add(Port{Name: a.lrp.Name, Datapath: a.switchID, Type: sbkeys.TypeRouterInterface, Router: a.router.UUID,
 				MAC:         []string{a.mac + " " + strings.Join(nets, " ")},
-				Options:     map[string]string{OptRouter: a.router.Name},
-				ExternalIDs: map[string]string{KeyLogicalRouterPort: a.lrp.UUID, KeyLogicalRouter: a.router.UUID},
+				Options:     map[string]string{sbkeys.OptRouter: a.router.Name},
+				ExternalIDs: map[string]string{sbkeys.KeyLogicalRouterPort: a.lrp.UUID, sbkeys.KeyLogicalRouter: a.router.UUID},
 			})
 		}
 	}
