@@ -2,7 +2,6 @@ package nbctl
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"sort"
 	"strings"
@@ -66,15 +65,10 @@ func readSB(ctx context.Context, o Options, cfg int) sbFacts {
 		s.err = err
 		return s
 	}
-	var tc *tls.Config
-	for _, ep := range eps {
-		if strings.HasPrefix(ep, "ssl:") {
-			if tc, err = ovsdbrpc.TLSConfig(o.PrivateKey, o.Certificate, o.CACert); err != nil {
-				s.err = err
-				return s
-			}
-			break
-		}
+	tc, err := ovsdbrpc.TLSFor(eps, o.PrivateKey, o.Certificate, o.CACert)
+	if err != nil {
+		s.err = err
+		return s
 	}
 	c, err := ovsdbrpc.DialLeader(ctx, eps, sbDatabase, tc, nil)
 	if err != nil {

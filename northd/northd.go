@@ -2,7 +2,6 @@ package northd
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -123,14 +122,9 @@ func New(cfg Config) (*Northd, error) {
 		if err != nil {
 			return nil, err
 		}
-		var tc *tls.Config
-		for _, ep := range eps {
-			if ep[:4] == "ssl:" {
-				if tc, err = ovsdbrpc.TLSConfig(w.c.PrivateKey, w.c.Certificate, w.c.CACert); err != nil {
-					return nil, err
-				}
-				break
-			}
+		tc, err := ovsdbrpc.TLSFor(eps, w.c.PrivateKey, w.c.Certificate, w.c.CACert)
+		if err != nil {
+			return nil, err
 		}
 		*w.dst = &writer{db: w.db, endpoints: eps, tls: tc, lock: w.lock, poke: n.poke}
 	}
@@ -365,17 +359,7 @@ func (n *Northd) activate(ctx context.Context) error {
 	return nil
 }
 
-func checked(res []ovsdb.OperationResult, err error) error {
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Error != "" {
-			return fmt.Errorf("%s: %s", r.Error, r.Details)
-		}
-	}
-	return nil
-}
+func checked(res []ovsdb.OperationResult, err error) error { return ovsdbrpc.Checked(res, err) }
 
 // current reports whether a monitor's view shows our epoch and last write.
 func (n *Northd) current(ids map[string]string, pending int) bool {

@@ -151,25 +151,15 @@ func (w *writer) transact(ctx context.Context, globalTable, epoch string, ops []
 		w.drop(c)
 		return nil, err
 	}
-	for i, r := range res {
-		if r.Error == "" {
-			continue
-		}
+	if e := ovsdbrpc.FirstError(all, 0, res); e != nil {
 		switch {
-		case i < len(fence) && r.Error == "not owner":
+		case e.Index >= 0 && e.Index < len(fence) && e.Err == "not owner":
 			return nil, &txnError{fenced: true, msg: "lost the lock (not owner)"}
-		case i < len(fence):
-			return nil, &txnError{fenced: true, msg: fmt.Sprintf("epoch %s is no longer ours (%s)", epoch, r.Error)}
+		case e.Index >= 0 && e.Index < len(fence):
+			return nil, &txnError{fenced: true, msg: fmt.Sprintf("epoch %s is no longer ours (%s)", epoch, e.Err)}
 		default:
-			var op string
-			if i < len(all) {
-				op = all[i].Op + " " + all[i].Table
-			}
-			return nil, &txnError{msg: fmt.Sprintf("%s transaction failed at %s: %s: %s", w.db, op, r.Error, r.Details)}
+			return nil, &txnError{msg: fmt.Sprintf("%s transaction failed: %v", w.db, e)}
 		}
-	}
-	if len(res) < len(all) {
-		return nil, &txnError{msg: fmt.Sprintf("%s transaction: short reply", w.db)}
 	}
 	return res[len(fence):], nil
 }
