@@ -1,0 +1,24 @@
+package hvtest_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/dvr-ovn/dvr/internal/hvtest"
+)
+
+func TestStartOneHypervisor(t *testing.T) {
+	hv := hvtest.Start(t, "hv1", hvtest.EncapIP("192.168.0.1"))
+	t.Logf("hv1 up in %v (netns %s, dir %s)", hv.BootTime(), hv.NetNS, hv.RunDir())
+	out := hv.MustVsctl("get", "Open_vSwitch", ".", "external_ids")
+	for _, want := range []string{`system-id=hv1`, `ovn-encap-ip="192.168.0.1"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("external_ids %s lacks %s", out, want)
+		}
+	}
+	// ovs-vswitchd runs in the hypervisor's netns: its datapath tap is there.
+	hv.MustVsctl("add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=netdev")
+	if out := hv.MustExec("ip", "-br", "link"); !strings.Contains(out, "br-int") || !strings.Contains(out, "ovs-netdev") {
+		t.Errorf("no br-int/ovs-netdev tap in the hypervisor's netns:\n%s", out)
+	}
+}

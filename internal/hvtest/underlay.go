@@ -1,0 +1,201 @@
+package hvtest
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// UnderlayBridge is the underlay switch's bridge (fail mode standalone:
+// one NORMAL flow, MAC learning).
+const UnderlayBridge = "br-ul"
+
+// PhysBridge is each hypervisor's underlay bridge; its local port (a tap
+// in the hypervisor's netns) holds the underlay IP.
+const PhysBridge = "br-phy"
+
+// Switch is the underlay: one more ovs-vswitchd and ovsdb-server, in a
+// network namespace of their own, with one NORMAL bridge and one dummy
+// port per attached hypervisor (type=dummy options:pstream=punix:...), as
+// OVN's net_add. A point-to-point wire cannot join three hypervisors and a
+// full mesh of wires loops; a learning switch does neither.
+type Switch struct {
+	*HV
+	mu    sync.Mutex
+	links []*Uplink
+}
+
+// Uplink is one hypervisor's attachment to the underlay.
+type Uplink struct {
+	HV         *HV
+	Addr       netip.Prefix     // underlay IP on br-phy, e.g. 192.168.0.1/24
+	MAC        net.HardwareAddr // br-phy's MAC (02:00 + the IPv4 address)
+	SwitchPort string           // the pstream port on the underlay bridge
+	Socket     string           // the unix socket joining the two
+	TxPcap     string           // frames hv sent onto the wire
+	RxPcap     string           // frames hv received from the wire
+}
+
+// IP is the uplink's address without the prefix length.
+func (u *Uplink) IP() string { return u.Addr.Addr().String() }
+
+// Underlay starts the underlay switch and registers its teardown.
+func Underlay(tb testing.TB) *Switch {
+	tb.Helper()
+	sw := &Switch{HV: Start(tb, "underlay")}
+	sw.MustVsctl("add-br", UnderlayBridge, "--", "set", "Bridge", UnderlayBridge, "datapath_type=netdev")
+	return sw
+}
+
+// Network starts an underlay and n hypervisors "hv1".."hvN" in parallel,
+// and attaches hvK as 192.168.0.K/24.
+func Network(tb testing.TB, n int, opts ...Option) (*Switch, []*HV) {
+	tb.Helper()
+	names := []string{"underlay"}
+	for i := 1; i <= n; i++ {
+		names = append(names, fmt.Sprintf("hv%d", i))
+	}
+	all := StartAll(tb, names, opts...)
+	sw := &Switch{HV: all[0]}
+	sw.MustVsctl("add-br", UnderlayBridge, "--", "set", "Bridge", UnderlayBridge, "datapath_type=netdev")
+	hvs := all[1:]
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, hv := range hvs {
+		wg.Add(1)
+		go func() { defer wg.Done(); _, errs[i] = sw.attach(hv, fmt.Sprintf("192.168.0.%d/24", i+1)) }()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return sw, hvs
+}
+
+// Attach plugs a hypervisor into the underlay with address cidr (e.g.
+// "192.168.0.1/24"), as OVN's net_attach: br-phy (datapath_type=netdev,
+// hwaddr 02:00:<IPv4>), the address on its local port in the hypervisor's
+// netns (the kernel's connected route is what ovs-vswitchd's tunnel code
+// routes by), a dummy port "wire" with options:stream to a new pstream
+// port on the switch, and external_ids:ovn-encap-ip. It returns once the
+// wire is connected and ovs-vswitchd knows the route.
+func (sw *Switch) Attach(hv *HV, cidr string) *Uplink {
+	sw.tb.Helper()
+	u, err := sw.attach(hv, cidr)
+	if err != nil {
+		sw.tb.Fatal(err)
+	}
+	return u
+}
+
+func (sw *Switch) attach(hv *HV, cidr string) (*Uplink, error) {
+	pfx, err := netip.ParsePrefix(cidr)
+	if err != nil || !pfx.Addr().Is4() {
+		return nil, fmt.Errorf("attach %s: want an IPv4 address/prefix, got %q", hv.Name, cidr)
+	}
+	a := pfx.Addr().As4()
+	sw.mu.Lock()
+	n := len(sw.links)
+	u := &Uplink{
+		HV: hv, Addr: pfx,
+		MAC:        net.HardwareAddr{0x02, 0x00, a[0], a[1], a[2], a[3]},
+		SwitchPort: fmt.Sprintf("p%d", n),
+		Socket:     filepath.Join(sw.Dir, fmt.Sprintf("p%d.sock", n)),
+		TxPcap:     filepath.Join(hv.Dir, "wire-tx.pcap"),
+		RxPcap:     filepath.Join(hv.Dir, "wire-rx.pcap"),
+	}
+	sw.links = append(sw.links, u)
+	sw.mu.Unlock()
+
+	if out, err := sw.Vsctl("add-port", UnderlayBridge, u.SwitchPort, "--",
+		"set", "Interface", u.SwitchPort, "type=dummy", "options:pstream=punix:"+u.Socket,
+		"external_ids:hv="+hv.Name); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	if out, err := hv.Vsctl("--may-exist", "add-br", PhysBridge, "--",
+		"set", "Bridge", PhysBridge, "datapath_type=netdev", fmt.Sprintf("other-config:hwaddr=%q", u.MAC.String()), "--",
+		"add-port", PhysBridge, "wire", "--",
+		"set", "Interface", "wire", "type=dummy", "options:stream=unix:"+u.Socket,
+		"options:tx_pcap="+u.TxPcap, "options:rxq_pcap="+u.RxPcap, "--",
+		"set", "Open_vSwitch", ".", "external_ids:ovn-encap-ip="+u.IP()); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	if out, err := hv.Exec("ip", "addr", "add", pfx.String(), "dev", PhysBridge); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	if out, err := hv.Exec("ip", "link", "set", PhysBridge, "up"); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	hv.Uplink = u
+	// ovs-vswitchd learns the connected route from its netns's kernel
+	// table (netlink), asynchronously; tunnels cannot be routed before.
+	net := pfx.Masked().String()
+	err = waitUntil(10*time.Second, func() (bool, error) {
+		out, err := hv.Appctl("ovs/route/show")
+		return err == nil && strings.Contains(out, net) && strings.Contains(out, "dev "+PhysBridge), nil
+	})
+	if err != nil {
+		out, _ := hv.Appctl("ovs/route/show")
+		return nil, fmt.Errorf("%s: ovs-vswitchd never learned the route to %s:\n%s", hv.Name, net, out)
+	}
+	err = waitUntil(10*time.Second, func() (bool, error) {
+		out, err := hv.Appctl("netdev-dummy/conn-state", "wire")
+		return err == nil && strings.Contains(out, "connected"), nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%s: wire to %s not connected", hv.Name, u.Socket)
+	}
+	return u, nil
+}
+
+// Links are the uplinks attached so far.
+func (sw *Switch) Links() []*Uplink {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	return append([]*Uplink(nil), sw.links...)
+}
+
+// PopulateARP tells every attached hypervisor's tunnel code the MAC of
+// every other (tnl/neigh/set, as OVN's ovn_populate_arp__), so the first
+// tunnelled packet is not spent on ARP. Without it ARP works too (the
+// first packet to a new neighbour is dropped while it resolves). The
+// entries do not survive an ovs-vswitchd restart.
+func (sw *Switch) PopulateARP() error {
+	links := sw.Links()
+	for _, a := range links {
+		for _, b := range links {
+			if a == b {
+				continue
+			}
+			if out, err := a.HV.Appctl("tnl/neigh/set", PhysBridge, b.IP(), b.MAC.String()); err != nil {
+				return fmt.Errorf("%v: %s", err, out)
+			}
+		}
+	}
+	return nil
+}
+
+// waitUntil polls cond every 10 ms until it holds, errs, or timeout passes.
+func waitUntil(timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			return err
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("condition not met within %v", timeout)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
