@@ -93,3 +93,4 @@ func Require(tb testing.TB) {
 }
 
 func dialUnix(path string) (net.Conn, error) { return net.Dial("unix", path) }
+
