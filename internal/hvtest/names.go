@@ -93,4 +93,3 @@ func Require(tb testing.TB) {
 }
 
 func dialUnix(path string) (net.Conn, error) { return net.Dial("unix", path) }
-
