@@ -186,10 +186,14 @@ func (hv *HV) boot() error {
 // startHolder starts the process that keeps this hypervisor's mount
 // namespace: inside the netns (ip netns exec also remounts /sys for it),
 // a mount namespace of its own with private propagation and a tmpfs on
-// /run/netns, then it just waits.
+// /run/netns, then it just waits. The copy of the host's /run/netns it
+// inherits is detached first: its bind mounts would otherwise keep every
+// other hypervisor's network namespace (and the taps in it) alive for as
+// long as this holder lives, past their own "ip netns del".
 func (hv *HV) startHolder() error {
 	script := "ip link set lo up && " +
 		"sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 && " +
+		"{ umount -l /run/netns 2>/dev/null || true; } && " +
 		"mkdir -p /run/netns && mount -t tmpfs -o size=1m,mode=755 hvtest-netns /run/netns && " +
 		"mount --make-private /run/netns && echo ready && exec sleep infinity"
 	p := &Proc{Name: "holder", l: hv.l, out: &lockedBuffer{}}
