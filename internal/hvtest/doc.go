@@ -12,7 +12,9 @@
 //   - its own ovsdb-server (the Open_vSwitch schema shipped with OVS, the
 //     database in a short temp dir, a unix socket, external_ids:system-id,
 //     hostname and, with EncapIP or after Attach, ovn-encap-ip) and
-//     ovs-vswitchd --disable-system --enable-dummy, both run inside it.
+//     ovs-vswitchd --disable-system --enable-dummy, both in the netns
+//     (ovsdb-server in the host's mount namespace, so that it can start
+//     while the holder comes up; ovs-vswitchd in the holder's).
 //
 // Plain --enable-dummy, not =override: with override, internal ports
 // become dummy-internal and have no kernel device, so there would be no

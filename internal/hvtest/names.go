@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // prefix starts the name of every network namespace and run directory the
@@ -93,3 +95,37 @@ func Require(tb testing.TB) {
 }
 
 func dialUnix(path string) (net.Conn, error) { return net.Dial("unix", path) }
+
+// linkUp sets a link up inside a named network namespace, first adding
+// addr (CIDR) to it if addr is not empty: netlink, no process (the
+// handle's socket is opened in the namespace, the calling thread switched
+// back).
+func linkUp(ns, name, addr string) error {
+	h, err := netns.GetFromName(ns)
+	if err != nil {
+		return fmt.Errorf("netns %s: %w", ns, err)
+	}
+	defer h.Close()
+	nl, err := netlink.NewHandleAt(h)
+	if err != nil {
+		return fmt.Errorf("netlink in %s: %w", ns, err)
+	}
+	defer nl.Close()
+	l, err := nl.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("%s in %s: %w", name, ns, err)
+	}
+	if addr != "" {
+		a, err := netlink.ParseAddr(addr)
+		if err != nil {
+			return err
+		}
+		if err := nl.AddrReplace(l, a); err != nil {
+			return fmt.Errorf("address %s on %s in %s: %w", addr, name, ns, err)
+		}
+	}
+	if err := nl.LinkSetUp(l); err != nil {
+		return fmt.Errorf("set %s up in %s: %w", name, ns, err)
+	}
+	return nil
+}

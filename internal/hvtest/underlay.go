@@ -127,11 +127,8 @@ func (sw *Switch) attach(hv *HV, cidr string) (*Uplink, error) {
 		"set", "Open_vSwitch", ".", "external_ids:ovn-encap-ip="+u.IP()); err != nil {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}
-	if out, err := hv.Exec("ip", "addr", "add", pfx.String(), "dev", PhysBridge); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out)
-	}
-	if out, err := hv.Exec("ip", "link", "set", PhysBridge, "up"); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out)
+	if err := linkUp(hv.NetNS, PhysBridge, pfx.String()); err != nil {
+		return nil, fmt.Errorf("%s: %w", hv.Name, err)
 	}
 	hv.Uplink = u
 	// ovs-vswitchd learns the connected route from its netns's kernel
