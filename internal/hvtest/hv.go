@@ -201,11 +201,12 @@ func (hv *HV) boot() error {
 // long as this holder lives, past their own "ip netns del".
 func (hv *HV) startHolder() error {
 	// Shell builtins where they do (each exec costs 10-30 ms on a busy
-	// machine); a mount made on a private parent is private already.
+	// machine); a mount made on a private parent is private already. The
+	// tmpfs is named after the netns, so mountinfo says whose it is.
 	script := "echo 1 >/proc/sys/net/ipv6/conf/all/disable_ipv6 && " +
 		"echo 1 >/proc/sys/net/ipv6/conf/default/disable_ipv6 && " +
 		"{ umount -l /run/netns 2>/dev/null || true; } && " +
-		"mount -t tmpfs -o size=1m,mode=755 hvtest-netns /run/netns && " +
+		"mount -t tmpfs -o size=1m,mode=755 " + hv.NetNS + " /run/netns && " +
 		"echo ready && exec sleep infinity"
 	p := &Proc{Name: "holder", l: hv.l, out: &lockedBuffer{}}
 	pr, pw, err := os.Pipe()

@@ -26,6 +26,7 @@ func waitFor(timeout time.Duration, cond func() bool) bool {
 // next one (the holder keeps the mount namespace), by no other hypervisor,
 // and not in the host's /run/netns.
 func TestExecNamespacesPersistAndStayPrivate(t *testing.T) {
+	t.Parallel()
 	hvs := hvtest.StartAll(t, []string{"a", "b"})
 	a, b := hvs[0], hvs[1]
 	// First "daemon run" on a: a router namespace with a veth into it.
@@ -58,6 +59,7 @@ func TestExecNamespacesPersistAndStayPrivate(t *testing.T) {
 // qrouter namespaces with it when it exits, veths included; one started
 // through the holder (Exec, Spawn) does not.
 func TestOwnMountNamespaceLosesNamespaces(t *testing.T) {
+	t.Parallel()
 	hv := hvtest.Start(t, "hv")
 	gone := func(dev string) bool {
 		_, err := hv.Exec("ip", "link", "show", dev)

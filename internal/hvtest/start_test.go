@@ -8,6 +8,7 @@ import (
 )
 
 func TestStartOneHypervisor(t *testing.T) {
+	t.Parallel()
 	hv := hvtest.Start(t, "hv1", hvtest.EncapIP("192.168.0.1"))
 	t.Logf("hv1 up in %v (netns %s, dir %s)", hv.BootTime(), hv.NetNS, hv.RunDir())
 	out := hv.MustVsctl("get", "Open_vSwitch", ".", "external_ids")

@@ -53,6 +53,7 @@ func vxlanFrames(t *testing.T, path string) []*hvtest.Packet {
 // at a VM on hv2 through VXLAN, with the VNI on the wire, and never
 // reaches hv3 (the switch learned where hv2 is).
 func TestThreeHypervisorsVXLANOverUnderlay(t *testing.T) {
+	t.Parallel()
 	t0 := time.Now()
 	sw, hvs := hvtest.Network(t, 3)
 	t.Logf("underlay + 3 hypervisors started and attached in %v (boot: underlay %v, hv1 %v, hv2 %v, hv3 %v)",

@@ -1,0 +1,104 @@
+package hvtest_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/dvr-ovn/dvr/internal/hvtest"
+)
+
+func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
+
+// Pdeathsig fires when the thread that started a child exits. A thread
+// exits when a goroutine that locked it returns still locked (as code
+// creating namespaces with netns.NewNamed does). Children the harness
+// starts survive that; a child started from such a thread does not.
+func TestChildrenSurviveAnExitingLockedThread(t *testing.T) {
+	t.Parallel()
+	hv := hvtest.Start(t, "hv")
+	pids := make(chan [2]int)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		p := hv.Spawn("sleep", "60")
+		naive := exec.Command("sleep", "60")
+		naive.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+		if err := naive.Start(); err != nil {
+			t.Error(err)
+		}
+		go func() { _ = naive.Wait() }()
+		pids <- [2]int{p.Pid(), naive.Process.Pid}
+	}()
+	got := <-pids
+	spawned, naive := got[0], got[1]
+	if !waitFor(5*time.Second, func() bool { return !alive(naive) }) {
+		t.Errorf("the naive child (pid %d) survived its thread's exit: this check proves nothing here", naive)
+		_ = syscall.Kill(naive, syscall.SIGKILL)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if !alive(spawned) {
+		t.Errorf("spawned child (pid %d) died with the thread of the goroutine that spawned it", spawned)
+	}
+}
+
+// A test binary killed by -timeout runs no cleanup: its daemons die by
+// Pdeathsig, and the next Start sweeps the namespace and run directory it
+// left (hvt<pid> of a pid that no longer runs).
+func TestKilledTestBinaryLeavesNothingRunning(t *testing.T) {
+	if os.Getenv("HVTEST_HELPER") == "hang" {
+		hv := hvtest.Start(t, "orphan")
+		p := hv.Spawn("sleep", "600")
+		fmt.Printf("HVTEST %s %s %d %d %d %d\n", hv.NetNS, hv.RunDir(), hv.Holder.Pid(), hv.DB.Pid(), hv.Vswitchd.Pid(), p.Pid())
+		time.Sleep(time.Minute) // until -test.timeout panics
+		return
+	}
+	hvtest.Require(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledTestBinaryLeavesNothingRunning$", "-test.timeout=5s")
+	cmd.Env = append(os.Environ(), "HVTEST_HELPER=hang")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var ns, dir string
+	var pids [4]int
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		if strings.HasPrefix(sc.Text(), "HVTEST ") {
+			fmt.Sscan(strings.TrimPrefix(sc.Text(), "HVTEST "), &ns, &dir, &pids[0], &pids[1], &pids[2], &pids[3])
+			break
+		}
+	}
+	go func() {
+		for sc.Scan() {
+		}
+	}()
+	_ = cmd.Wait()
+	if ns == "" {
+		t.Fatal("helper test binary printed no hypervisor")
+	}
+	for i, pid := range pids {
+		if !waitFor(5*time.Second, func() bool { return !alive(pid) }) {
+			t.Errorf("%s (pid %d) outlived the killed test binary", []string{"holder", "ovsdb-server", "ovs-vswitchd", "spawned"}[i], pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
+	if _, err := os.Stat("/run/netns/" + ns); err != nil {
+		t.Fatalf("expected the killed binary's netns %s to be left behind: %v", ns, err)
+	}
+	hvtest.Start(t, "sweeper")
+	for _, p := range []string{"/run/netns/" + ns, dir} {
+		if _, err := os.Stat(p); !os.IsNotExist(err) {
+			t.Errorf("%s not swept: %v", p, err)
+		}
+	}
+}
