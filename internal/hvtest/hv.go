@@ -257,7 +257,7 @@ func (hv *HV) waitVswitchd(timeout time.Duration) error {
 			// Rewriting a value bumps next_cfg; ovs-vsctl then waits
 			// until ovs-vswitchd reports it in cur_cfg.
 			if out, err := hv.Vsctl("--timeout=10", "set", "Open_vSwitch", ".", "external_ids:system-id="+hv.SystemID); err == nil {
-				return nil
+				return hv.waitBridges(time.Until(deadline))
 			} else if time.Now().Add(time.Second).After(deadline) {
 				return fmt.Errorf("%s: waiting for ovs-vswitchd: %v: %s", hv.Name, err, out)
 			}
@@ -265,6 +265,23 @@ func (hv *HV) waitVswitchd(timeout time.Duration) error {
 		time.Sleep(5 * time.Millisecond)
 	}
 	return fmt.Errorf("%s: ovs-vswitchd not ready within %v; log:\n%s", hv.Name, timeout, hv.LogTail("ovs-vswitchd", 20))
+}
+
+// waitBridges waits until every bridge accepts OpenFlow connections on
+// <rundir>/<bridge>.mgmt: after a restart, ovs-vswitchd reports cur_cfg
+// before it has opened them (ovs-ofctl: "br-int is not a bridge or a
+// socket").
+func (hv *HV) waitBridges(timeout time.Duration) error {
+	out, err := hv.Vsctl("--no-wait", "list-br")
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	for _, br := range strings.Fields(out) {
+		if err := waitSocket(hv.Vswitchd, filepath.Join(hv.Dir, br+".mgmt"), timeout); err != nil {
+			return fmt.Errorf("%s: bridge %s: %w", hv.Name, br, err)
+		}
+	}
+	return nil
 }
 
 func (hv *HV) track(p *Proc) {
@@ -377,6 +394,16 @@ func (hv *HV) CtlSocket() string { return filepath.Join(hv.Dir, "ovs-vswitchd.ct
 
 // HolderPid is the pid to nsenter (-m -n) to act inside the hypervisor.
 func (hv *HV) HolderPid() int { return hv.Holder.Pid() }
+
+// NamespacePath is the path, valid in the test's own mount namespace, of a
+// network namespace named in the hypervisor's private /run/netns (e.g. a
+// qrouter-<uuid> made by dvr-chassis): /proc/<holder>/root resolves the
+// path through the holder's mount namespace. Open it with
+// netns.GetFromPath and use netlink.NewHandleAt to inspect the namespace
+// from the test process, with no process started.
+func (hv *HV) NamespacePath(name string) string {
+	return fmt.Sprintf("/proc/%d/root/run/netns/%s", hv.Holder.Pid(), name)
+}
 
 func (hv *HV) ovs(tool string, args ...string) (string, error) {
 	cmd := exec.Command(tool, args...)

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/dvr-ovn/dvr/internal/hvtest"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
 )
 
 // waitFor polls cond every 20 ms for up to timeout.
@@ -38,6 +40,23 @@ func TestExecNamespacesPersistAndStayPrivate(t *testing.T) {
 	}
 	if out := a.MustExec("ip", "-n", "qrouter-r1", "-br", "link", "show", "qr-1"); !strings.Contains(out, "qr-1") {
 		t.Errorf("qr-1 not found in qrouter-r1: %q", out)
+	}
+	// The test process itself can look inside, through the holder.
+	ns, err := netns.GetFromPath(a.NamespacePath("qrouter-r1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ns.Close()
+	nl, err := netlink.NewHandleAt(ns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nl.Close()
+	if _, err := nl.LinkByName("qr-1"); err != nil {
+		t.Errorf("qr-1 through %s: %v", a.NamespacePath("qrouter-r1"), err)
+	}
+	if _, err := nl.LinkByName("v-qr"); err == nil {
+		t.Errorf("v-qr (in a's netns) found in qrouter-r1")
 	}
 	// b has its own /run/netns: no qrouter-r1, and it can make its own.
 	if out := b.MustExec("ip", "netns", "list"); strings.Contains(out, "qrouter-r1") {

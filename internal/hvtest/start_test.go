@@ -23,3 +23,28 @@ func TestStartOneHypervisor(t *testing.T) {
 		t.Errorf("no br-int/ovs-netdev tap in the hypervisor's netns:\n%s", out)
 	}
 }
+
+// ovs-vswitchd and ovsdb-server restart by pid on the same files and
+// sockets: the bridges come back, the flows of a secure bridge do not.
+func TestRestartDaemons(t *testing.T) {
+	t.Parallel()
+	hv := hvtest.Start(t, "hv")
+	hv.MustVsctl("add-br", "br-int", "--", "set", "Bridge", "br-int", "datapath_type=netdev", "fail_mode=secure")
+	hv.MustOfctl("add-flow", "br-int", "table=0,priority=5,actions=drop")
+	vsPid, dbPid := hv.Vswitchd.Pid(), hv.DB.Pid()
+	if err := hv.RestartDB(); err != nil {
+		t.Fatal(err)
+	}
+	if err := hv.RestartVswitchd(); err != nil {
+		t.Fatal(err)
+	}
+	if hv.Vswitchd.Pid() == vsPid || hv.DB.Pid() == dbPid {
+		t.Errorf("pids unchanged after restart: vswitchd %d, ovsdb-server %d", vsPid, dbPid)
+	}
+	if out := hv.MustVsctl("list-br"); strings.TrimSpace(out) != "br-int" {
+		t.Errorf("bridges after restart: %q", out)
+	}
+	if out := hv.MustOfctl("dump-flows", "br-int"); strings.Contains(out, "priority=5") {
+		t.Errorf("a flow survived ovs-vswitchd's restart:\n%s", out)
+	}
+}

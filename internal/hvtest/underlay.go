@@ -80,7 +80,7 @@ func Network(tb testing.TB, n int, opts ...Option) (*Switch, []*HV) {
 }
 
 // Attach plugs a hypervisor into the underlay with address cidr (e.g.
-// "192.168.0.1/24"), as OVN's net_attach: br-phy (datapath_type=netdev,
+// "192.168.0.1/24"; a bare address is taken as a /24), as OVN's net_attach: br-phy (datapath_type=netdev,
 // hwaddr 02:00:<IPv4>), the address on its local port in the hypervisor's
 // netns (the kernel's connected route is what ovs-vswitchd's tunnel code
 // routes by), a dummy port "wire" with options:stream to a new pstream
@@ -96,6 +96,9 @@ func (sw *Switch) Attach(hv *HV, cidr string) *Uplink {
 }
 
 func (sw *Switch) attach(hv *HV, cidr string) (*Uplink, error) {
+	if !strings.Contains(cidr, "/") {
+		cidr += "/24"
+	}
 	pfx, err := netip.ParsePrefix(cidr)
 	if err != nil || !pfx.Addr().Is4() {
 		return nil, fmt.Errorf("attach %s: want an IPv4 address/prefix, got %q", hv.Name, cidr)
