@@ -61,6 +61,7 @@ type HV struct {
 	nsMade   bool
 	closed   sync.Once
 	cfgEncap string
+	t0       time.Time
 	bootTime time.Duration
 }
 
@@ -118,6 +119,14 @@ func newHV(tb testing.TB, name, systemID string) (*HV, error) {
 		NetNS: nsName(tb.Name(), name),
 	}
 	tb.Cleanup(hv.Close)
+	// One at a time: the first "ip netns add" on a machine makes
+	// /run/netns a shared bind mount of itself, and two doing it at once
+	// stack two.
+	hv.t0 = time.Now()
+	if out, err := exec.Command("ip", "netns", "add", hv.NetNS).CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("%s: ip netns add %s: %v: %s", hv.Name, hv.NetNS, err, out)
+	}
+	hv.nsMade = true
 	return hv, nil
 }
 
@@ -126,11 +135,6 @@ func newHV(tb testing.TB, name, systemID string) (*HV, error) {
 func (hv *HV) BootTime() time.Duration { return hv.bootTime }
 
 func (hv *HV) boot() error {
-	t0 := time.Now()
-	if out, err := exec.Command("ip", "netns", "add", hv.NetNS).CombinedOutput(); err != nil {
-		return fmt.Errorf("%s: ip netns add %s: %v: %s", hv.Name, hv.NetNS, err, out)
-	}
-	hv.nsMade = true
 	if err := linkUp(hv.NetNS, "lo", ""); err != nil {
 		return fmt.Errorf("%s: %w", hv.Name, err)
 	}
@@ -188,7 +192,7 @@ func (hv *HV) boot() error {
 	if err := hv.waitVswitchd(20 * time.Second); err != nil {
 		return err
 	}
-	hv.bootTime = time.Since(t0)
+	hv.bootTime = time.Since(hv.t0)
 	return nil
 }
 
