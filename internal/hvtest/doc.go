@@ -20,8 +20,8 @@
 // become dummy-internal and have no kernel device, so there would be no
 // qr- device to move into a router namespace.
 //
-// Every process the harness starts runs in the holder's mount and network
-// namespaces (nsenter -t <holder> -m -n) with OVS_RUNDIR and friends set to
+// Every other process the harness starts runs in the holder's mount and
+// network namespaces (nsenter -t <holder> -m -n) with OVS_RUNDIR and friends set to
 // the hypervisor's RunDir, has a pid file and a log where it is an OVS
 // daemon, and is a child of the test: Pdeathsig kills it if the test
 // binary dies, and cleanup stops it by pid even when the test fails (no
@@ -31,7 +31,11 @@
 // default) and Appctl act on the hypervisor's OVS; AddVMPort plugs a VM
 // (a type=dummy port on br-int with external_ids:iface-id and pcaps);
 // VMPort.Receive injects a frame; ReadPcap and Decode read captures,
-// VXLAN included; PortStats reads live OpenFlow counters.
+// VXLAN included; PortStats reads live OpenFlow counters. NamespacePath
+// names a namespace of the private /run/netns as the test process can
+// open it (/proc/<holder>/root/run/netns/<name>), for netlink inspection
+// without a process. RestartVswitchd and RestartDB restart a daemon by pid
+// on the same files and sockets; Close tears a hypervisor down early.
 //
 // Why a holder and not "unshare -m ... exec dvr-chassis": a process
 // started in a mount namespace of its own takes that namespace with it
@@ -47,7 +51,7 @@
 // namespace of their own with a NORMAL bridge, and Switch.Attach plugs a
 // hypervisor into it as OVN's net_add/net_attach do: br-phy
 // (datapath_type=netdev, hwaddr 02:00:<IPv4>), the address on its local
-// port (a tap) set with ip addr in the hypervisor's netns, so that
+// port (a tap) set in the hypervisor's netns (by netlink), so that
 // ovs-vswitchd learns the connected route, and a dummy "wire" port with
 // options:stream to a pstream port on the switch. Network starts the
 // switch and N hypervisors in parallel and attaches them. A learning
@@ -62,6 +66,9 @@
 // killed at that moment. The harness starts every child from one thread
 // per hypervisor that it keeps locked and alive; Command only builds a
 // command, and a caller that starts it itself takes that risk.
+//
+// Cost: BenchmarkStart and BenchmarkNetwork3 measure a bring-up
+// (go test -run '^$' -bench . -benchtime 10x ./internal/hvtest).
 //
 // Under CI=true a missing binary or lack of root fails the test;
 // elsewhere it is skipped. A test binary killed by -timeout skips its

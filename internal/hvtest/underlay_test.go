@@ -177,3 +177,29 @@ func TestThreeHypervisorsVXLANOverUnderlay(t *testing.T) {
 		t.Errorf("vm1 received %v, want the frame from vm2", p)
 	}
 }
+
+// PopulateARP fills every hypervisor's tunnel neighbour table up front;
+// VM ports carry their iface-id.
+func TestPopulateARPAndVMPort(t *testing.T) {
+	t.Parallel()
+	sw, hvs := hvtest.Network(t, 2)
+	if err := sw.PopulateARP(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pair := range [][2]*hvtest.HV{{hvs[0], hvs[1]}, {hvs[1], hvs[0]}} {
+		out := pair[0].MustAppctl("tnl/neigh/show")
+		if !strings.Contains(out, pair[1].Uplink.IP()) || !strings.Contains(out, pair[1].Uplink.MAC.String()) {
+			t.Errorf("%s tnl/neigh/show lacks %s %s:\n%s", pair[0].Name, pair[1].Uplink.IP(), pair[1].Uplink.MAC, out)
+		}
+	}
+	if got := strings.TrimSpace(hvs[0].MustVsctl("get", "Open_vSwitch", ".", "external_ids:ovn-encap-ip")); got != `"192.168.0.1"` {
+		t.Errorf("ovn-encap-ip = %s, want the uplink's address", got)
+	}
+	vm := hvs[0].AddVMPort("vm1", "lsp-1", "fa:16:3e:00:00:01")
+	if got := strings.TrimSpace(hvs[0].MustVsctl("get", "Interface", vm.Name, "external_ids:iface-id", "type")); got != "lsp-1\ndummy" {
+		t.Errorf("vm1 iface-id and type: %q", got)
+	}
+	if got := strings.TrimSpace(hvs[0].MustVsctl("get", "Bridge", "br-int", "datapath_type", "fail_mode")); got != "netdev\nsecure" {
+		t.Errorf("br-int made by AddVMPort: %q", got)
+	}
+}
