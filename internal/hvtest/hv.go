@@ -367,7 +367,8 @@ func (hv *HV) Exec(name string, args ...string) (string, error) {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = cmd.Process.Kill()
+		// Its own process group (Setpgid): whatever it started goes too.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		err = fmt.Errorf("%v: %w", <-done, ctx.Err())
 	}
 	if err != nil {
@@ -444,7 +445,7 @@ func (hv *HV) Vsctl(args ...string) (string, error) {
 func (hv *HV) Ofctl(args ...string) (string, error) {
 	proto := true
 	for _, a := range args {
-		if a == "-O" || strings.HasPrefix(a, "-O") || strings.HasPrefix(a, "--protocols") {
+		if strings.HasPrefix(a, "-O") || strings.HasPrefix(a, "--protocols") {
 			proto = false
 		}
 	}
