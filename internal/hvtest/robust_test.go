@@ -2,6 +2,7 @@ package hvtest_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -91,7 +92,12 @@ func TestKilledTestBinaryLeavesNothingRunning(t *testing.T) {
 	hvtest.Require(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledTestBinaryLeavesNothingRunning$", "-test.timeout=5s")
 	cmd.Env = append(os.Environ(), "HVTEST_HELPER=hang")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// No Pdeathsig: started from this goroutine's thread, the helper would
+	// die whenever a parallel test ends a locked thread that this
+	// goroutine had run on (the pitfall TestChildrenSurviveAnExitingLockedThread
+	// shows). Its own -test.timeout ends it.
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +120,7 @@ func TestKilledTestBinaryLeavesNothingRunning(t *testing.T) {
 	}()
 	_ = cmd.Wait()
 	if ns == "" {
-		t.Fatal("helper test binary printed no hypervisor")
+		t.Fatalf("helper test binary printed no hypervisor (%v): %s", cmd.ProcessState, stderr.String())
 	}
 	for i, pid := range pids {
 		if !waitFor(5*time.Second, func() bool { return !alive(pid) }) {
