@@ -103,3 +103,25 @@ func (c Cookie) Object() uint64 { return uint64(c & objectMask) }
 func (c Cookie) Learned() bool { return c.Ours() && c.Category() == CatLearned }
 
 func (c Cookie) String() string { return fmt.Sprintf("%#x", uint64(c)) }
+
+// Describe is the cookie's category and object in words, e.g.
+// "router-port(datapath=2,port=1)", for logs, golden files and an explain
+// tool; "foreign" for a cookie that is not ours.
+func (c Cookie) Describe() string {
+	if !c.Ours() {
+		return "foreign"
+	}
+	o := c.Object()
+	switch cat := c.Category(); cat {
+	case CatOwnMAC, CatRemoteMAC:
+		return fmt.Sprintf("%s(xx:%02x:%02x:%02x:%02x:%02x)", cat, byte(o>>32), byte(o>>24), byte(o>>16), byte(o>>8), byte(o))
+	case CatTunnel:
+		return fmt.Sprintf("%s(%d.%d.%d.%d)", cat, byte(o>>24), byte(o>>16), byte(o>>8), byte(o))
+	case CatNetwork:
+		return fmt.Sprintf("%s(vni=%d)", cat, o)
+	case CatRouterPort, CatLocalPort, CatRemotePort:
+		return fmt.Sprintf("%s(datapath=%d,port=%d)", cat, o>>16, o&0xffff)
+	default:
+		return cat.String()
+	}
+}

@@ -114,6 +114,18 @@ func TestCookie(t *testing.T) {
 	if Cookie(0).Ours() || Cookie(0x1).Learned() || !NewCookie(CatLearned, 0).Learned() {
 		t.Fatal("ownership")
 	}
+	for c, want := range map[Cookie]string{
+		NewCookie(CatRouterPort, PortObject(2, 1)):              "router-port(datapath=2,port=1)",
+		NewCookie(CatRemoteMAC, macObject("fa:16:3f:00:00:02")): "remote-dvr-mac(xx:16:3f:00:00:02)",
+		NewCookie(CatTunnel, 0xc0a80002):                        "tunnel(192.168.0.2)",
+		NewCookie(CatNetwork, 3):                                "network(vni=3)",
+		NewCookie(CatBase, 0):                                   "base",
+		Cookie(0x1):                                             "foreign",
+	} {
+		if got := c.Describe(); got != want {
+			t.Errorf("%v.Describe() = %q, want %q", c, got, want)
+		}
+	}
 	if NewCookie(CatBase, 1<<41).Object() != 0 {
 		t.Fatal("object not cut to 40 bits")
 	}

@@ -64,7 +64,7 @@ func (e Entry) String() string {
 // order; names do not).
 func (f Flow) Symbolic() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "table=%s priority=%d cookie=%s", f.Table.Name(), f.Priority, f.Cookie.Category())
+	fmt.Fprintf(&b, "table=%s priority=%d cookie=%s", f.Table.Name(), f.Priority, f.Cookie.Describe())
 	if m := f.Match.Symbolic(); m != "" {
 		b.WriteString(" " + m)
 	}
