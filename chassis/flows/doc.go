@@ -24,7 +24,8 @@
 // never diffed. Match and actions are ovs-ofctl text exactly as
 // `ovs-ofctl -O OpenFlow13 dump-flows` prints it, so installed flows read
 // back in that form compare equal; Flow.Symbolic renders ofports and
-// VLANs by name for golden files (ovsdb-fixtures/chassis/flows).
+// VLANs by name for golden files (ovsdb-fixtures/chassis/flows/<step>/<chassis>.flows,
+// one per seed step of ovsdb-fixtures/northd).
 //
 // IPv4 only: IPv6 addresses are skipped and listed in Result.Skipped, as is
 // every value that gave no flow, so the daemon can log each once.

@@ -17,8 +17,6 @@ func installSeed(t *testing.T, ch string) (*vswitch, Input, Result) {
 	t.Helper()
 	s := seed()
 	in := s.input(ch)
-	r := Compute(in)
-	v := startVswitch(t)
 	neigh := map[string]string{}
 	var own string
 	for i, c := range s.chassis {
@@ -28,7 +26,17 @@ func installSeed(t *testing.T, ch string) (*vswitch, Input, Result) {
 			neigh[c.ip] = fmt.Sprintf("02:00:00:00:00:%02x", i+1)
 		}
 	}
-	v.buildChassis(in, own, neigh)
+	v, r := installInput(t, in, own, neigh)
+	return v, in, r
+}
+
+// installInput does the same for any Input.
+func installInput(t *testing.T, in Input, encapIP string, neigh map[string]string) (*vswitch, Result) {
+	t.Helper()
+	ch := in.Chassis
+	r := Compute(in)
+	v := startVswitch(t)
+	v.buildChassis(in, encapIP, neigh)
 	for _, br := range []Bridge{BrInt, BrTun} {
 		file := filepath.Join(v.dir, br.String()+".flows")
 		if err := os.WriteFile(file, []byte(Render(r.Flows(br), false)), 0o644); err != nil {
@@ -45,7 +53,7 @@ func installSeed(t *testing.T, ch string) (*vswitch, Input, Result) {
 			t.Fatalf("%s %s: %d flows installed, %d computed", ch, br, len(installed), len(r.Flows(br)))
 		}
 	}
-	return v, in, r
+	return v, r
 }
 
 // dump reads a bridge's flows back.
@@ -269,4 +277,33 @@ func TestOnRealOVSLearnedAndForeignFlowsUntouched(t *testing.T) {
 	if len(c.Delete) != len(r.Tun) {
 		t.Fatalf("%d deletes, want %d (ours, not learned)", len(c.Delete), len(r.Tun))
 	}
+}
+
+// Two routers on one network, on real OVS: a routed frame from another
+// chassis reaches each VM from the gateway of its own subnet, and with
+// two qr- ports on the network nothing claims frames to the DVR MAC.
+func TestOnRealOVSTwoRouters(t *testing.T) {
+	in := small()
+	in.Interfaces = append(in.Interfaces, Interface{Name: "r2-sw1", Network: 2, Key: 4, MAC: "fa:16:3e:00:ee:01",
+		Addrs: []string{"10.0.3.1/24"}, Router: "r2", Hosted: true, QR: Port{"qr-r2-sw1", 10}})
+	in.LocalPorts = append(in.LocalPorts,
+		LocalPort{Name: "vm31", Network: 2, Key: 5, MAC: "fa:16:3e:00:03:1f", IPs: []string{"10.0.3.31"}, Port: Port{"vm31", 11}})
+	v, r := installInput(t, in, "192.168.0.1", map[string]string{"192.168.0.2": "02:00:00:00:00:02"})
+	if len(r.Skipped) != 0 {
+		t.Fatalf("skipped %v", r.Skipped)
+	}
+	for _, c := range []struct{ dst, gw, ofport string }{
+		{vm11, q1, "8"},
+		{"fa:16:3e:00:03:1f", "fa:16:3e:00:ee:01", "11"},
+	} {
+		tr := parseTrace(t, v.appctl("ofproto/trace", "br-tun", "in_port=vxlan-c0a80002,tun_id=0x2,tun_src=192.168.0.2,"+
+			"tun_dst=192.168.0.1,ip,dl_src="+dhv2+",dl_dst="+c.dst+",nw_src=10.0.9.9,nw_dst=10.0.1.11,nw_ttl=63"))
+		tr.mustHave(t, "set_field:"+c.gw+"->eth_src", "pop_vlan\n    output:"+c.ofport+"\n")
+		tr.mustNot(t, "NORMAL", "learn(")
+	}
+	// A frame to the DVR MAC from the tunnel side: no qr- owns it.
+	tr := parseTrace(t, v.appctl("ofproto/trace", "br-tun", "in_port=vxlan-c0a80002,tun_id=0x2,tun_src=192.168.0.2,"+
+		"tun_dst=192.168.0.1,ip,dl_src=fa:16:3e:00:01:0c,dl_dst="+dself+",nw_src=10.0.1.12,nw_dst=10.0.1.1"))
+	tr.mustHave(t, "3. priority 0")
+	tr.mustNot(t, "output:7", "output:10")
 }
