@@ -5,7 +5,7 @@ func (m *model) intFlows() []Flow {
 	base := NewCookie(CatBase, 0)
 	own := NewCookie(CatOwnMAC, macObject(m.ownMAC))
 	fs := []Flow{
-		{IntLocalSwitching, PrioIntDeadVLAN, base, txt("dl_vlan=4095"), txt("drop")},
+		{IntLocalSwitching, PrioIntDeadVLAN, base, txt("dl_vlan=", lit(u32(DeadVLAN))), txt("drop")},
 		{IntLocalSwitching, PrioIntDefault, base, nil, gotoT(IntTransient)},
 		{IntLocalSwitching, PrioIntOwnDVRMAC, own,
 			txt("in_port=", m.patchTun, ",dl_dst="+m.ownMAC), gotoT(IntARPDVRMACToDstMAC)},

@@ -117,25 +117,29 @@ const (
 	// br-int ARP_DVR_MAC_TO_DST_MAC
 	PrioIntToQR      uint16 = 5 // dl_vlan, dst own DVR MAC → dst := qr MAC, out the qr- port
 	PrioIntToDVRDrop uint16 = 0 // anything else: drop
-	PrioIntCanary    uint16 = 0
+	// br-int CANARY_TABLE
+	PrioIntCanary uint16 = 0
+	// br-int TRANSIENT
 	PrioIntDirectVM  uint16 = 20 // TRANSIENT: tagged frame for a local VM → pop, out its port
 	PrioIntDirectTun uint16 = 15 // TRANSIENT: frame of a local network for a remote VM → patch-tun (not Neutron's)
 	PrioIntNormal    uint16 = 1  // TRANSIENT: NORMAL
-	PrioTunDefault   uint16 = 0  // the table's miss flow (drop or goto)
-	PrioTunInPort    uint16 = 1  // LOCAL_SWITCHING: patch-int or a tunnel
-	PrioTunQRDstDrop uint16 = 2  // DVR_PROCESS: dst a qr MAC → drop
-	PrioTunQRSrc     uint16 = 1  // DVR_PROCESS: src a qr MAC → src := own DVR MAC
-	PrioTunBcastARP  uint16 = 1  // PATCH_LV_TO_TUN: broadcast ARP → ARP_RESPONDER
-	PrioTunSplit     uint16 = 0  // PATCH_LV_TO_TUN: unicast / multicast
-	PrioTunVNI       uint16 = 1  // VXLAN_TUN_TO_LV: tun_id → local VLAN
-	PrioTunDVRMAC    uint16 = 1  // DVR_NOT_LEARN: src a remote DVR MAC → patch-int
-	PrioTunLearn     uint16 = 1  // LEARN_FROM_TUN
-	PrioTunLearned   uint16 = 1  // UCAST_TO_TUN: what the learn action writes
-	PrioTunUcast     uint16 = 2  // UCAST_TO_TUN: a known remote VM MAC
-	PrioTunARPAnswer uint16 = 1  // ARP_RESPONDER: a known remote VM IP
-	PrioTunRouterARP uint16 = 3  // FLOOD_TO_TUN: ARP for a router interface IP → drop
-	PrioTunFlood     uint16 = 1  // FLOOD_TO_TUN: the network's tunnels
-	LearnHardTimeout        = 300
+	// br-tun
+	PrioTunDefault   uint16 = 0 // the table's miss flow (drop or goto)
+	PrioTunInPort    uint16 = 1 // LOCAL_SWITCHING: patch-int or a tunnel
+	PrioTunQRDstDrop uint16 = 2 // DVR_PROCESS: dst a qr MAC → drop
+	PrioTunQRSrc     uint16 = 1 // DVR_PROCESS: src a qr MAC → src := own DVR MAC
+	PrioTunBcastARP  uint16 = 1 // PATCH_LV_TO_TUN: broadcast ARP → ARP_RESPONDER
+	PrioTunSplit     uint16 = 0 // PATCH_LV_TO_TUN: unicast / multicast
+	PrioTunVNI       uint16 = 1 // VXLAN_TUN_TO_LV: tun_id → local VLAN
+	PrioTunDVRMAC    uint16 = 1 // DVR_NOT_LEARN: src a remote DVR MAC → patch-int
+	PrioTunLearn     uint16 = 1 // LEARN_FROM_TUN
+	PrioTunLearned   uint16 = 1 // UCAST_TO_TUN: what the learn action writes
+	PrioTunUcast     uint16 = 2 // UCAST_TO_TUN: a known remote VM MAC
+	PrioTunARPAnswer uint16 = 1 // ARP_RESPONDER: a known remote VM IP
+	PrioTunRouterARP uint16 = 3 // FLOOD_TO_TUN: ARP for a router interface IP → drop
+	PrioTunFlood     uint16 = 1 // FLOOD_TO_TUN: the network's tunnels
+	// LearnHardTimeout is the lifetime (s) of a flow the learn action writes.
+	LearnHardTimeout = 300
 	// DeadVLAN is the VLAN of a port whose network is not known yet.
 	DeadVLAN = 4095
 	// NetReg is the register LOCAL_SWITCHING loads with a local port's
