@@ -51,22 +51,45 @@ func Compute(in Input) Result {
 
 // dedupe keeps one flow per identity, the first generated (inputs are
 // sorted, so which one is deterministic), reports the others if they
-// differ, and sorts.
+// differ, and sorts as dump-flows does within a table: table number,
+// priority (highest first), match text.
 func (m *model) dedupe(fs []Flow) []Flow {
-	seen := map[Key]Flow{}
-	out := fs[:0]
+	type keyed struct {
+		k Key
+		f Flow
+	}
+	seen := make(map[Key]int, len(fs))
+	ks := make([]keyed, 0, len(fs))
 	for _, f := range fs {
 		k := f.Key()
-		if g, dup := seen[k]; dup {
-			if g.Actions.String() != f.Actions.String() || g.Cookie != f.Cookie {
+		if i, dup := seen[k]; dup {
+			if g := ks[i].f; g.Actions.String() != f.Actions.String() || g.Cookie != f.Cookie {
 				m.skip(f.Table.String(), "priority="+strconv.Itoa(int(f.Priority))+","+k.Match,
 					"two rows want this flow ("+g.Cookie.String()+", "+f.Cookie.String()+"): kept the first")
 			}
 			continue
 		}
-		seen[k] = f
-		out = append(out, f)
+		seen[k] = len(ks)
+		ks = append(ks, keyed{k, f})
 	}
-	sortFlows(out)
+	order := make([]int32, len(ks)) // sort indices: a Flow is too big to swap
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.Slice(order, func(i, j int) bool { return keyLess(ks[order[i]].k, ks[order[j]].k) })
+	out := make([]Flow, len(ks))
+	for i, o := range order {
+		out[i] = ks[o].f
+	}
 	return out
+}
+
+func keyLess(a, b Key) bool {
+	if a.Table != b.Table {
+		return a.Table < b.Table
+	}
+	if a.Priority != b.Priority {
+		return a.Priority > b.Priority
+	}
+	return a.Match < b.Match
 }

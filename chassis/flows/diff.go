@@ -75,14 +75,5 @@ func Entries(fs []Flow) []Entry {
 }
 
 func sortEntries(es []Entry) {
-	sort.Slice(es, func(i, j int) bool {
-		a, b := es[i].Key, es[j].Key
-		if a.Table != b.Table {
-			return a.Table < b.Table
-		}
-		if a.Priority != b.Priority {
-			return a.Priority > b.Priority
-		}
-		return a.Match < b.Match
-	})
+	sort.Slice(es, func(i, j int) bool { return keyLess(es[i].Key, es[j].Key) })
 }

@@ -2,7 +2,6 @@ package flows
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -162,21 +161,6 @@ func (t Text) Symbolic() string {
 		b.WriteString(p.sym())
 	}
 	return b.String()
-}
-
-// sortFlows orders flows as dump-flows does within a table: table number,
-// then priority (highest first), then match text.
-func sortFlows(fs []Flow) {
-	sort.SliceStable(fs, func(i, j int) bool {
-		a, b := fs[i], fs[j]
-		if a.Table.Num() != b.Table.Num() {
-			return a.Table.Num() < b.Table.Num()
-		}
-		if a.Priority != b.Priority {
-			return a.Priority > b.Priority
-		}
-		return a.Match.String() < b.Match.String()
-	})
 }
 
 // Render is flows as an `ovs-ofctl add-flows` file (numeric) or as the
