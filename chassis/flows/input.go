@@ -72,7 +72,7 @@ type Interface struct {
 	// Addrs are the "IP/prefix" words of Port_Binding.mac: the router's
 	// IPs and the subnets they define.
 	Addrs  []string
-	Router string // options:router
+	Router string // options:router (for reports; ties go by Name)
 	// Hosted: the router has a DVR_Router_Binding for this chassis.
 	Hosted bool
 	// QR is the local qr- port on br-int (Hosted routers only; zero while

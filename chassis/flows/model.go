@@ -98,6 +98,10 @@ func newModel(in Input) *model {
 func (m *model) addRemotes(rs []Remote) {
 	seen := map[string]string{}
 	for _, r := range sortedBy(rs, func(r Remote) string { return r.Name }) {
+		if _, dup := m.byName[r.Name]; dup {
+			m.skip(r.Name, "", "chassis listed twice")
+			continue
+		}
 		x := &remote{Remote: r}
 		if r.DVRMAC != "" {
 			switch mac := parseMAC(r.DVRMAC); {
@@ -116,10 +120,6 @@ func (m *model) addRemotes(rs []Remote) {
 		} else if r.Tunnel.Valid() {
 			m.skip(r.Name, r.EncapIP, "encap IP is not IPv4: no tunnel flows")
 			x.Tunnel = Port{}
-		}
-		if _, dup := m.byName[r.Name]; dup {
-			m.skip(r.Name, "", "chassis listed twice")
-			continue
 		}
 		m.remotes = append(m.remotes, x)
 		m.byName[r.Name] = x
