@@ -70,8 +70,9 @@ func TestDVRMACFlows(t *testing.T) {
 	in.Remotes = append(in.Remotes,
 		Remote{Name: "hv3"}, // no DVR MAC yet
 		Remote{Name: "hv4", DVRMAC: "FA:16:3F:00:00:04"},
-		Remote{Name: "hv5", DVRMAC: dhv2},  // a MAC given twice: the first chassis keeps it
-		Remote{Name: "hv6", DVRMAC: dself}, // our own
+		Remote{Name: "hv5", DVRMAC: dhv2},                // a MAC given twice: the first chassis keeps it
+		Remote{Name: "hv6", DVRMAC: dself},               // our own
+		Remote{Name: "hv2", DVRMAC: "fa:16:3f:00:00:77"}, // listed twice: the second goes
 	)
 	r := Compute(in)
 	f := mustFind(t, r, IntLocalSwitching, PrioIntOwnDVRMAC, "in_port=1,dl_dst="+dself, "goto_table:3")
@@ -95,8 +96,8 @@ func TestDVRMACFlows(t *testing.T) {
 	for _, s := range r.Skipped {
 		objs = append(objs, s.Object)
 	}
-	if !reflect.DeepEqual(objs, []string{"hv5", "hv6"}) {
-		t.Errorf("skipped %v, want hv5 (MAC also hv2's) and hv6 (our own MAC)", r.Skipped)
+	if !reflect.DeepEqual(objs, []string{"hv2", "hv5", "hv6"}) {
+		t.Errorf("skipped %v, want hv2 (twice), hv5 (MAC also hv2's) and hv6 (our own MAC)", r.Skipped)
 	}
 }
 
