@@ -8,7 +8,7 @@ import (
 
 // Result is the desired state of both bridges.
 type Result struct {
-	Int, Tun []Flow // sorted as dump-flows prints them
+	Int, Tun []Flow // sorted by table, priority (highest first), match
 	// Skipped is what the Input held that gave no flows, and why (IPv6
 	// addresses, unparsable values, conflicts), sorted, for the daemon to
 	// log once per object.
