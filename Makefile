@@ -16,10 +16,10 @@ generate:
 	cd schema && $(GO) generate ./...
 
 verify-generated: generate
-	@git diff --exit-code -- internal/nbdb internal/sbdb || \
+	@git diff --exit-code -- internal/nbdb internal/sbdb internal/vswitchd || \
 	  (echo "generated models differ from the committed ones: run 'make generate' and commit" >&2; exit 1)
-	@test -z "$$(git status --porcelain -- internal/nbdb internal/sbdb)" || \
-	  (echo "untracked generated files: run 'make generate' and commit" >&2; git status --porcelain -- internal/nbdb internal/sbdb; exit 1)
+	@test -z "$$(git status --porcelain -- internal/nbdb internal/sbdb internal/vswitchd)" || \
+	  (echo "untracked generated files: run 'make generate' and commit" >&2; git status --porcelain -- internal/nbdb internal/sbdb internal/vswitchd; exit 1)
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi

@@ -2,7 +2,6 @@ package nbctl
 
 import (
 	"context"
-	"crypto/tls"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // diagTimeout bounds the reads that explain a timed-out wait (the
@@ -20,8 +20,8 @@ import (
 const diagTimeout = 2 * time.Second
 
 // keyEpoch is the NB_Global external_ids key dvr-northd bumps when an
-// instance becomes active (northd.KeyEpoch).
-const keyEpoch = "dvr-northd-epoch"
+// instance becomes active.
+const keyEpoch = sbkeys.KeyEpoch
 
 // sbDatabase is the SB database name.
 const sbDatabase = "OVN_Southbound"
@@ -65,15 +65,10 @@ func readSB(ctx context.Context, o Options, cfg int) sbFacts {
 		s.err = err
 		return s
 	}
-	var tc *tls.Config
-	for _, ep := range eps {
-		if strings.HasPrefix(ep, "ssl:") {
-			if tc, err = ovsdbrpc.TLSConfig(o.PrivateKey, o.Certificate, o.CACert); err != nil {
-				s.err = err
-				return s
-			}
-			break
-		}
+	tc, err := ovsdbrpc.TLSFor(eps, o.PrivateKey, o.Certificate, o.CACert)
+	if err != nil {
+		s.err = err
+		return s
 	}
 	c, err := ovsdbrpc.DialLeader(ctx, eps, sbDatabase, tc, nil)
 	if err != nil {

@@ -9,20 +9,26 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 )
 
 // rawNB writes rows straight into NB, as another client might, with no
 // validation.
-func (e *env) rawNB(ops ...ovsdb.Operation) {
+func (e *env) rawNB(ops ...ovsdb.Operation) { e.raw(e.nb, nbDatabase, ops) }
+
+// rawSB writes straight into SB, as another client might.
+func (e *env) rawSB(ops ...ovsdb.Operation) { e.raw(e.sb, sbDatabase, ops) }
+
+func (e *env) raw(srv *ovsdbtest.Server, db string, ops []ovsdb.Operation) {
 	e.t.Helper()
-	c, err := ovsdbrpc.Dial(context.Background(), e.nb.Endpoint(), nil, nil)
+	c, err := ovsdbrpc.Dial(context.Background(), srv.Endpoint(), nil, nil)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer c.Close()
-	res, err := c.Transact(context.Background(), nbDatabase, ops...)
+	res, err := c.Transact(context.Background(), db, ops...)
 	if err := checked(res, err); err != nil {
-		e.t.Fatalf("raw NB write: %v", err)
+		e.t.Fatalf("raw %s write: %v", db, err)
 	}
 }
 

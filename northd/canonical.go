@@ -7,7 +7,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/dvr-ovn/dvr/northd/translate"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // Canonical renders the SB rows northd owns (and the chassis columns of
@@ -30,7 +30,7 @@ func Canonical(nb *NBState, sb *SBState) string {
 	}
 	dpName := map[string]string{}
 	for _, d := range sb.Datapaths {
-		dpName[d.UUID] = d.ExternalIDs[translate.KeyName]
+		dpName[d.UUID] = d.ExternalIDs[sbkeys.KeyName]
 	}
 	chassis := map[string]string{}
 	for _, c := range sb.Chassis {
@@ -46,7 +46,7 @@ func Canonical(nb *NBState, sb *SBState) string {
 		var parts []string
 		for _, k := range slices.Sorted(maps.Keys(m)) {
 			v := m[k]
-			if k == translate.KeyLogicalSwitch || k == translate.KeyLogicalRouter || k == translate.KeyLogicalRouterPort {
+			if k == sbkeys.KeyLogicalSwitch || k == sbkeys.KeyLogicalRouter || k == sbkeys.KeyLogicalRouterPort {
 				v = name(v)
 			}
 			parts = append(parts, k+"="+v)
@@ -55,7 +55,7 @@ func Canonical(nb *NBState, sb *SBState) string {
 	}
 	var lines []string
 	for _, d := range sb.Datapaths {
-		lines = append(lines, fmt.Sprintf("Datapath_Binding %s key=%d external_ids=%s", d.ExternalIDs[translate.KeyName], d.TunnelKey, ids(d.ExternalIDs)))
+		lines = append(lines, fmt.Sprintf("Datapath_Binding %s key=%d external_ids=%s", d.ExternalIDs[sbkeys.KeyName], d.TunnelKey, ids(d.ExternalIDs)))
 	}
 	for _, p := range sb.Ports {
 		ch, up := "-", "-"

@@ -1,8 +1,6 @@
 package northd
 
 import (
-	"maps"
-	"slices"
 	"sync"
 	"time"
 
@@ -12,8 +10,8 @@ import (
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 )
 
-// changes accumulates what the monitors reported since the last round.
-// Events are only hints of what to look at (libovsdb may re-add every row
+// changes accumulates what the monitors reported since the last round,
+// by the class portlevel.go gives each event. Events are only hints of what to look at (libovsdb may re-add every row
 // after a reconnect, which our fresh-client monitors turn into a full
 // round): rounds read the rows themselves from the caches.
 type changes struct {
@@ -30,10 +28,9 @@ type changes struct {
 	macs   map[string]rowChange[sbdb.DVRMACBinding]
 	rbs    map[string]rowChange[sbdb.DVRRouterBinding]
 	ups    map[string]*nbdb.LogicalSwitchPort // LSPs whose up alone changed: the last version
-	// others are events on rows a port-level round does not handle
-	// (routers, router ports, chassis, NB_Global): a round checks each
-	// against what its State was built from, and recomputes fully on any
-	// real difference (a fresh monitor re-adds rows the State has).
+	// others are the evOther events: a round checks each against what
+	// its State was built from (portLevel.other), and recomputes fully on
+	// any real difference.
 	others []otherEvent
 }
 
@@ -100,77 +97,53 @@ func record[T any](m map[string]rowChange[T], uuid string, old, cur *T) {
 	m[uuid] = rc
 }
 
-// nbEvent classifies an NB monitor event. old or cur is nil for an
-// insert or a delete.
+// nbEvent records an NB monitor event as classifyNB classifies it. old
+// or cur is nil for an insert or a delete.
 func (c *changes) nbEvent(table string, old, cur model.Model) {
+	c.add(classifyNB(table, old, cur), table, old, cur)
+}
+
+// sbEvent records an SB monitor event as classifySB classifies it.
+func (c *changes) sbEvent(table string, old, cur model.Model) {
+	c.add(classifySB(table, old, cur), table, old, cur)
+}
+
+// add stores one classified event.
+func (c *changes) add(cl eventClass, table string, old, cur model.Model) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.mark()
-	switch table {
-	case nbdb.NBGlobalTable:
-		o, n := asNB[nbdb.NBGlobal](old), asNB[nbdb.NBGlobal](cur)
-		if o == nil || n == nil || !maps.Equal(o.Options, n.Options) {
-			c.others = append(c.others, otherEvent{table, old, cur})
-		}
+	if cl.barrier {
 		c.barrier = true
-	case nbdb.LogicalSwitchPortTable:
+	}
+	switch cl.kind {
+	case evUp:
+		n := asNB[nbdb.LogicalSwitchPort](cur)
+		c.ups[n.UUID] = n
+	case evSwitchPort:
 		o, n := asNB[nbdb.LogicalSwitchPort](old), asNB[nbdb.LogicalSwitchPort](cur)
-		if o != nil && n != nil && sameInput(o, n) {
-			// Only up changed: northd's own write coming back, or drift.
-			c.ups[n.UUID] = n
-			return
-		}
 		record(c.lsps, uuidOf(o, n, func(p *nbdb.LogicalSwitchPort) string { return p.UUID }), o, n)
-	case nbdb.LogicalSwitchTable:
+	case evSwitch:
 		o, n := asNB[nbdb.LogicalSwitch](old), asNB[nbdb.LogicalSwitch](cur)
 		record(c.switches, uuidOf(o, n, func(s *nbdb.LogicalSwitch) string { return s.UUID }), o, n)
-	default:
-		c.others = append(c.others, otherEvent{table, old, cur})
-	}
-}
-
-// sbEvent classifies an SB monitor event.
-func (c *changes) sbEvent(table string, old, cur model.Model) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.mark()
-	switch table {
-	case sbdb.ChassisTable:
-		o, n := asNB[sbdb.Chassis](old), asNB[sbdb.Chassis](cur)
-		if o == nil || n == nil || o.Name != n.Name || !slices.Equal(o.Encaps, n.Encaps) {
-			c.others = append(c.others, otherEvent{table, old, cur})
-		}
-		c.barrier = true
-	case sbdb.ChassisPrivateTable:
-		c.barrier = true
-	case sbdb.EncapTable:
-		// Whether a chassis can take part in DVR depends on it.
-		c.others = append(c.others, otherEvent{table, old, cur})
-	case sbdb.PortBindingTable:
+	case evBinding:
 		o, n := asNB[sbdb.PortBinding](old), asNB[sbdb.PortBinding](cur)
 		record(c.pbs, uuidOf(o, n, func(p *sbdb.PortBinding) string { return p.UUID }), o, n)
-	case sbdb.DatapathBindingTable:
-		o, n := asNB[sbdb.DatapathBinding](old), asNB[sbdb.DatapathBinding](cur)
-		record(c.dpRows, uuidOf(o, n, func(d *sbdb.DatapathBinding) string { return d.UUID }), o, n)
-	case sbdb.DVRMACBindingTable:
-		o, n := asNB[sbdb.DVRMACBinding](old), asNB[sbdb.DVRMACBinding](cur)
-		record(c.macs, uuidOf(o, n, func(m *sbdb.DVRMACBinding) string { return m.UUID }), o, n)
-	case sbdb.DVRRouterBindingTable:
-		o, n := asNB[sbdb.DVRRouterBinding](old), asNB[sbdb.DVRRouterBinding](cur)
-		record(c.rbs, uuidOf(o, n, func(b *sbdb.DVRRouterBinding) string { return b.UUID }), o, n)
-	case sbdb.SBGlobalTable:
-		// Our own writes bump the sequence number; another writer's
-		// nb_cfg is drift the next commit repairs (it compares nb_cfg).
-		if o, n := asNB[sbdb.SBGlobal](old), asNB[sbdb.SBGlobal](cur); o == nil || n == nil || o.NbCfg != n.NbCfg {
-			c.barrier = true
+	case evOwned:
+		switch table {
+		case sbdb.DatapathBindingTable:
+			o, n := asNB[sbdb.DatapathBinding](old), asNB[sbdb.DatapathBinding](cur)
+			record(c.dpRows, uuidOf(o, n, func(d *sbdb.DatapathBinding) string { return d.UUID }), o, n)
+		case sbdb.DVRMACBindingTable:
+			o, n := asNB[sbdb.DVRMACBinding](old), asNB[sbdb.DVRMACBinding](cur)
+			record(c.macs, uuidOf(o, n, func(m *sbdb.DVRMACBinding) string { return m.UUID }), o, n)
+		case sbdb.DVRRouterBindingTable:
+			o, n := asNB[sbdb.DVRRouterBinding](old), asNB[sbdb.DVRRouterBinding](cur)
+			record(c.rbs, uuidOf(o, n, func(b *sbdb.DVRRouterBinding) string { return b.UUID }), o, n)
 		}
+	case evOther:
+		c.others = append(c.others, otherEvent{table, old, cur})
 	}
-}
-
-// sameInput reports whether two versions of a switch port are the same
-// to the translation (which does not read up, the column northd writes).
-func sameInput(a, b *nbdb.LogicalSwitchPort) bool {
-	return a.Name == b.Name && a.Type == b.Type && slices.Equal(a.Addresses, b.Addresses) && maps.Equal(a.Options, b.Options)
 }
 
 func (c *changes) mark() {

@@ -12,6 +12,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -70,7 +71,7 @@ func (d *sbDiff) datapaths(want *translate.Output, cur *SBState) (map[string]str
 	sort.Slice(rows, func(i, j int) bool { return rows[i].UUID < rows[j].UUID })
 	for i := range rows {
 		dp := &rows[i]
-		id := datapathIdentity(dp)
+		id := sbkeys.DatapathIdentity(dp)
 		if _, keep := want.Datapaths[id]; id == "" || !keep || have[id] != nil {
 			if err := d.add(t, ovsdbops.Delete(t, dp.UUID), nil); err != nil {
 				return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 	"github.com/dvr-ovn/dvr/schema"
 )
@@ -33,7 +34,7 @@ func TestHandBuiltRowsMatchTheMapper(t *testing.T) {
 	for _, w := range []translate.Port{
 		{Name: "vm11", Key: 2, MAC: []string{"fa:16:3e:00:01:0b 10.0.1.11"}},
 		{Name: "vm12", Key: 3},
-		{Name: "r1-sw1", Key: 1, Type: translate.TypeRouterInterface, MAC: []string{"fa:16:3e:00:ff:01 10.0.1.1/24"},
+		{Name: "r1-sw1", Key: 1, Type: sbkeys.TypeRouterInterface, MAC: []string{"fa:16:3e:00:ff:01 10.0.1.1/24"},
 			Options: map[string]string{"router": "r1"}, ExternalIDs: map[string]string{"logical-router": "x", "logical-router-port": "y"}},
 	} {
 		want, err := ovsdbops.Insert(dbm, sbdb.PortBindingTable, &sbdb.PortBinding{LogicalPort: w.Name, Datapath: dp, TunnelKey: w.Key,

@@ -1,5 +1,6 @@
 // Package northd is dvr-northd: it reads NB (and the SB rows chassis write)
-// through libovsdb monitors, translates them with the pure translate
+// through libovsdb monitors (internal/ovsdbmon: a fresh client replaces a
+// lost or stuck one), translates them with the pure translate
 // package, and commits only the difference to SB, one transaction per
 // round, carrying the nb_cfg barrier.
 //

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -35,7 +36,7 @@ func (ix *indexes) datapathEvents(ch *changes) {
 		if rc.cur == nil {
 			continue
 		}
-		id := datapathIdentity(rc.cur)
+		id := sbkeys.DatapathIdentity(rc.cur)
 		if old := ix.dpNB[row]; old != "" && old != id && ix.nbDP[old] == row {
 			delete(ix.nbDP, old)
 		}
@@ -79,14 +80,14 @@ func findDrift(want *translate.Output, ch *changes, ix *indexes, view SBLookup) 
 	}
 	for row, rc := range ch.dpRows {
 		if rc.cur == nil {
-			if id := datapathIdentity(rc.old); id != "" {
+			if id := sbkeys.DatapathIdentity(rc.old); id != "" {
 				if w, wanted := want.Datapaths[id]; wanted && ix.nbDP[id] == "" {
 					add(sbdb.DatapathBindingTable, w.Name, "(row deleted)")
 				}
 			}
 			continue
 		}
-		id := datapathIdentity(rc.cur)
+		id := sbkeys.DatapathIdentity(rc.cur)
 		w, ok := want.Datapaths[id]
 		switch {
 		case id == "" || !ok:
@@ -170,11 +171,11 @@ func pbDiffers(h *sbdb.PortBinding, w *translate.Port, sameDP bool) []string {
 
 // datapathIDs is the external_ids of a desired Datapath_Binding.
 func datapathIDs(w *translate.Datapath) map[string]string {
-	ids := map[string]string{translate.KeyName: w.Name}
+	ids := map[string]string{sbkeys.KeyName: w.Name}
 	if w.Router {
-		ids[translate.KeyLogicalRouter] = w.NBUUID
+		ids[sbkeys.KeyLogicalRouter] = w.NBUUID
 	} else {
-		ids[translate.KeyLogicalSwitch] = w.NBUUID
+		ids[sbkeys.KeyLogicalSwitch] = w.NBUUID
 	}
 	return ids
 }

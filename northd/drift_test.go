@@ -1,28 +1,11 @@
 package northd
 
 import (
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
-
-	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 )
-
-// rawSB writes straight into SB, as another client might.
-func (e *env) rawSB(ops ...ovsdb.Operation) {
-	e.t.Helper()
-	c, err := ovsdbrpc.Dial(context.Background(), e.sb.Endpoint(), nil, nil)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer c.Close()
-	res, err := c.Transact(context.Background(), sbDatabase, ops...)
-	if err := checked(res, err); err != nil {
-		e.t.Fatalf("raw SB write: %v", err)
-	}
-}
 
 func where(col string, v any) []ovsdb.Condition {
 	return []ovsdb.Condition{ovsdb.NewCondition(col, ovsdb.ConditionEqual, v)}

@@ -18,6 +18,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 const vm13MAC, vm13IP = "fa:16:3e:00:01:0d", "10.0.1.13"
@@ -55,8 +56,8 @@ func TestHAKillActiveStandbyTakesOver(t *testing.T) {
 	steps[3].do(e) // --wait=sb lsp-add vm13: returns only once an active instance wrote it
 	waitDone := time.Since(killedAt)
 	l := standby.mustLog(mark, msgActive, 10*time.Second)
-	takeovers := []time.Duration{l.at.Sub(killedAt)}
-	if ep := l.get("epoch"); ep != "2:"+standby.id {
+	takeovers := []time.Duration{l.At.Sub(killedAt)}
+	if ep := l.Str("epoch"); ep != "2:"+standby.id {
 		t.Errorf("takeover epoch = %q, want 2:%s", ep, standby.id)
 	}
 	if got := soleActive(t, 5*time.Second, ps...); got != standby {
@@ -84,9 +85,9 @@ func TestHAKillActiveStandbyTakesOver(t *testing.T) {
 		e.mustNbctlWait(20*time.Second, "sync")
 		waitDone := time.Since(killedAt)
 		l := next.mustLog(mark, msgActive, 10*time.Second)
-		takeovers = append(takeovers, l.at.Sub(killedAt))
-		if want := fmt.Sprintf("%d:%s", i+3, id); l.get("epoch") != want {
-			t.Errorf("takeover epoch = %q, want %s", l.get("epoch"), want)
+		takeovers = append(takeovers, l.At.Sub(killedAt))
+		if want := fmt.Sprintf("%d:%s", i+3, id); l.Str("epoch") != want {
+			t.Errorf("takeover epoch = %q, want %s", l.Str("epoch"), want)
 		}
 		t.Logf("takeover %d: kill -9 %s -> %s active in %v; kill -> --wait=sb sync returned in %v",
 			i+2, active.id, id, takeovers[i+1].Round(time.Millisecond), waitDone.Round(time.Millisecond))
@@ -160,7 +161,7 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	waitDone := time.Since(killedAt)
 	l := stand.mustLog(mark, msgActive, 15*time.Second)
 	t.Logf("clustered takeover: kill -9 %s -> %s active in %v (epoch %s); kill -> --wait=sb lsp-add vm13 returned in %v",
-		act.id, stand.id, l.at.Sub(killedAt).Round(time.Millisecond), l.get("epoch"), waitDone.Round(time.Millisecond))
+		act.id, stand.id, l.At.Sub(killedAt).Round(time.Millisecond), l.Str("epoch"), waitDone.Round(time.Millisecond))
 	e.eventually(want[3])
 	checkSubset(t, before, e.canonical())
 	checkRowsKept(t, uuids, e.rowUUIDs())
@@ -181,7 +182,7 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	// 2. The SB leader hands leadership to another member and keeps running:
 	// the lock the active instance holds there no longer elects anybody.
 	old := e.sb.Leader()
-	epoch := e.sbGlobalIDs()[KeyEpoch]
+	epoch := e.sbGlobalIDs()[sbkeys.KeyEpoch]
 	transferAt := time.Now()
 	if out, err := e.sb.Appctl(old, "cluster/failure-test", "transfer-leadership"); err != nil {
 		t.Fatalf("cluster/failure-test transfer-leadership: %v: %s", err, out)
@@ -192,11 +193,11 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	steps[4].do(e)
 	e.eventually(want[4])
 	t.Logf("after the SB leadership transfer from m%d: %s active with epoch %s (new epoch in view within %v of the transfer)",
-		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], reelected.Round(time.Millisecond))
+		old.Index, act.id, e.sbGlobalIDs()[sbkeys.KeyEpoch], reelected.Round(time.Millisecond))
 
 	// 3. The SB leader stops.
 	old = e.sb.Leader()
-	epoch = e.sbGlobalIDs()[KeyEpoch]
+	epoch = e.sbGlobalIDs()[sbkeys.KeyEpoch]
 	stoppedAt := time.Now()
 	e.sb.StopMember(old)
 	e.sbc = ovsdbtest.SBClient(t, runningEndpoint(e.sb), ovsdbtest.MonitorAll())
@@ -205,7 +206,7 @@ func TestHAClusteredTakeoverAndLeaderChange(t *testing.T) {
 	reelected = time.Since(stoppedAt)
 	steps[5].do(e)
 	t.Logf("after stopping the SB leader m%d: %s active with epoch %s (new epoch in view within %v of the stop); stop -> --wait=sb lsp-add vm23 returned in %v",
-		old.Index, act.id, e.sbGlobalIDs()[KeyEpoch], reelected.Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond))
+		old.Index, act.id, e.sbGlobalIDs()[sbkeys.KeyEpoch], reelected.Round(time.Millisecond), time.Since(stoppedAt).Round(time.Millisecond))
 	e.eventually(want[5])
 	if err := e.sb.RestartMember(old); err != nil {
 		t.Fatal(err)
@@ -245,20 +246,20 @@ func waitNewLeader(t *testing.T, s *ovsdbtest.Server, old *ovsdbtest.Member) {
 func waitReelected(t *testing.T, e *env, epoch string, ps []*proc) *proc {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
-	for epochOf(e.sbGlobalIDs()[KeyEpoch]) <= epochOf(epoch) {
+	for epochOf(e.sbGlobalIDs()[sbkeys.KeyEpoch]) <= epochOf(epoch) {
 		if time.Now().After(deadline) {
-			t.Fatalf("no new epoch after the leader change (still %q)", e.sbGlobalIDs()[KeyEpoch])
+			t.Fatalf("no new epoch after the leader change (still %q)", e.sbGlobalIDs()[sbkeys.KeyEpoch])
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	for {
 		act := soleActive(t, 15*time.Second, ps...)
-		cur := e.sbGlobalIDs()[KeyEpoch]
-		if strings.HasSuffix(cur, ":"+act.id) && e.nbGlobalIDs()[KeyEpoch] == cur {
+		cur := e.sbGlobalIDs()[sbkeys.KeyEpoch]
+		if strings.HasSuffix(cur, ":"+act.id) && e.nbGlobalIDs()[sbkeys.KeyEpoch] == cur {
 			return act
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("active instance %s does not own the epoch (SB %q, NB %q)", act.id, cur, e.nbGlobalIDs()[KeyEpoch])
+			t.Fatalf("active instance %s does not own the epoch (SB %q, NB %q)", act.id, cur, e.nbGlobalIDs()[sbkeys.KeyEpoch])
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -270,7 +271,7 @@ func waitReelected(t *testing.T, e *env, epoch string, ps []*proc) *proc {
 // converge the SB.
 func TestHAFencedBySBEpoch(t *testing.T) {
 	testFenced(t, func(e *env) {
-		e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=999:intruder")
+		e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeyEpoch+"=999:intruder")
 	}, 999)
 }
 
@@ -280,8 +281,8 @@ func TestHAFencedByNBEpoch(t *testing.T) {
 		ovsdbtest.Transact(t, e.nb.Endpoint(), nbDatabase, map[string]any{
 			"op": "mutate", "table": "NB_Global", "where": []any{},
 			"mutations": []any{
-				[]any{"external_ids", "delete", []any{"set", []any{KeyEpoch}}},
-				[]any{"external_ids", "insert", []any{"map", []any{[]any{KeyEpoch, "2000:intruder"}}}},
+				[]any{"external_ids", "delete", []any{"set", []any{sbkeys.KeyEpoch}}},
+				[]any{"external_ids", "insert", []any{"map", []any{[]any{sbkeys.KeyEpoch, "2000:intruder"}}}},
 			},
 		})
 	}, 2000)
@@ -300,10 +301,10 @@ func TestHAFencedByForeignEpoch(t *testing.T) {
 		intrude func(e *env)
 	}{
 		{"same number, another owner", func(e *env) {
-			e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=1:intruder")
+			e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeyEpoch+"=1:intruder")
 		}},
 		{"epoch removed", func(e *env) {
-			e.sbctl("remove", "SB_Global", ".", "external_ids", KeyEpoch)
+			e.sbctl("remove", "SB_Global", ".", "external_ids", sbkeys.KeyEpoch)
 		}},
 		{"SB_Global deleted", func(e *env) {
 			ovsdbtest.Transact(t, e.sb.Endpoint(), sbDatabase, map[string]any{"op": "delete", "table": "SB_Global", "where": []any{}})
@@ -326,14 +327,14 @@ func TestHAWriteSequenceRolledBack(t *testing.T) {
 	e.waitEpochOwner("A", 10*time.Second)
 	steps[0].do(e)
 	e.eventually(want[0])
-	seq := e.sbGlobalIDs()[KeySeq]
-	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeySeq+"=0")
+	seq := e.sbGlobalIDs()[sbkeys.KeySeq]
+	e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeySeq+"=0")
 	d, err := e.nbctlWait(15*time.Second, "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", vm13MAC+" "+vm13IP)
 	if err != nil {
 		t.Fatalf("after SB_Global's %s went from %s back to 0, dvr-nbctl --wait=sb lsp-add vm13 did not complete: %v (after %v); SB ids %v; A's dvr_northd_active=%v",
-			KeySeq, seq, err, d.Round(time.Millisecond), e.sbGlobalIDs(), activeOf(a))
+			sbkeys.KeySeq, seq, err, d.Round(time.Millisecond), e.sbGlobalIDs(), activeOf(a))
 	}
-	t.Logf("after the rollback of %s (was %s), --wait=sb lsp-add vm13 returned in %v", KeySeq, seq, d.Round(time.Millisecond))
+	t.Logf("after the rollback of %s (was %s), --wait=sb lsp-add vm13 returned in %v", sbkeys.KeySeq, seq, d.Round(time.Millisecond))
 	e.eventually(want[1])
 }
 
@@ -354,9 +355,9 @@ func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 	if l, found := a.waitLog(mark, msgStandby, 5*time.Second); !found {
 		ok = false
 		t.Errorf("A did not go standby within 5s after its epoch was superseded (SB epoch %q, NB epoch %q, dvr_northd_active=%v)",
-			e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch], activeOf(a))
+			e.sbGlobalIDs()[sbkeys.KeyEpoch], e.nbGlobalIDs()[sbkeys.KeyEpoch], activeOf(a))
 	} else {
-		t.Logf("A on standby %v after the epoch was taken (reason: %s)", l.at.Sub(intrudedAt).Round(time.Millisecond), l.get("reason"))
+		t.Logf("A on standby %v after the epoch was taken (reason: %s)", l.At.Sub(intrudedAt).Round(time.Millisecond), l.Str("reason"))
 	}
 	wait := 5 * time.Second
 	if !ok {
@@ -365,14 +366,14 @@ func testFenced(t *testing.T, intrude func(e *env), intruder int) {
 	if l, found := a.waitLog(mark, msgActive, wait); !found {
 		ok = false
 		t.Errorf("A did not activate again within %v after its epoch was superseded", wait)
-	} else if epochOf(l.get("epoch")) <= intruder {
-		t.Errorf("A activated again with epoch %q, not newer than the intruder's %d", l.get("epoch"), intruder)
+	} else if epochOf(l.Str("epoch")) <= intruder {
+		t.Errorf("A activated again with epoch %q, not newer than the intruder's %d", l.Str("epoch"), intruder)
 	} else {
-		t.Logf("A active again %v after the epoch was taken, epoch %s", l.at.Sub(intrudedAt).Round(time.Millisecond), l.get("epoch"))
+		t.Logf("A active again %v after the epoch was taken, epoch %s", l.At.Sub(intrudedAt).Round(time.Millisecond), l.Str("epoch"))
 	}
 	if d, err := e.nbctlWait(5*time.Second, "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", vm13MAC+" "+vm13IP); err != nil {
 		t.Fatalf("after the epoch was taken, dvr-nbctl --wait=sb lsp-add vm13 did not complete: %v (after %v); SB epoch %q, NB epoch %q; A's dvr_northd_active=%v",
-			err, d.Round(time.Millisecond), e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch], activeOf(a))
+			err, d.Round(time.Millisecond), e.sbGlobalIDs()[sbkeys.KeyEpoch], e.nbGlobalIDs()[sbkeys.KeyEpoch], activeOf(a))
 	}
 	if !ok {
 		t.FailNow()
@@ -439,7 +440,7 @@ func TestHAStaleEpochWriteIsRefused(t *testing.T) {
 	}
 
 	// With the lock, a superseded epoch is not enough.
-	e.sbctl("set", "SB_Global", ".", "external_ids:"+KeyEpoch+"=999:intruder")
+	e.sbctl("set", "SB_Global", ".", "external_ids:"+sbkeys.KeyEpoch+"=999:intruder")
 	err = write(w, epoch, "stale")
 	if !errors.As(err, &te) || !te.fenced || strings.Contains(te.msg, "not owner") {
 		t.Errorf("a write under the superseded epoch %s returned %v, want a fenced error (epoch)", epoch, err)
@@ -447,7 +448,7 @@ func TestHAStaleEpochWriteIsRefused(t *testing.T) {
 		t.Logf("write under the superseded epoch refused: %v", err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for e.sbGlobalIDs()[KeyEpoch] != "999:intruder" && time.Now().Before(deadline) {
+	for e.sbGlobalIDs()[sbkeys.KeyEpoch] != "999:intruder" && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if v := e.sbGlobalIDs()["ha-test-write"]; v != "current" {
@@ -485,7 +486,7 @@ func TestHASigtermHandsOver(t *testing.T) {
 	}
 	l := stand.mustLog(mark, msgActive, 10*time.Second)
 	t.Logf("SIGTERM %s: exit 0 in %v; %s active %v after the signal (epoch %s)",
-		act.id, took.Round(time.Millisecond), stand.id, l.at.Sub(termAt).Round(time.Millisecond), l.get("epoch"))
+		act.id, took.Round(time.Millisecond), stand.id, l.At.Sub(termAt).Round(time.Millisecond), l.Str("epoch"))
 	steps[1].do(e)
 	e.eventually(want[1])
 	checkSubset(t, before, e.canonical())

@@ -7,22 +7,17 @@ package northd
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"net"
 	"net/http"
-	"os"
-	"os/exec"
 	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +28,9 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
+	"github.com/dvr-ovn/dvr/internal/proclog"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/nbctl"
 	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 )
@@ -53,52 +50,16 @@ func northdBinary(t *testing.T) string { return ovsdbtest.Binary(t, "dvr-northd"
 
 // logLine is one JSON log line of a dvr-northd process, stamped when the
 // test read it.
-type logLine struct {
-	at     time.Time
-	raw    string
-	fields map[string]any
-}
-
-func (l logLine) msg() string         { s, _ := l.fields["msg"].(string); return s }
-func (l logLine) get(k string) string { s, _ := l.fields[k].(string); return s }
+type logLine = proclog.Line
 
 // proc is one dvr-northd process.
 type proc struct {
+	*ovsdbtest.Daemon
 	t       *testing.T
 	id      string
 	nb, sb  string
 	metrics string // host:port of --metrics-address
-	cmd     *exec.Cmd
 	pid     int
-	exited  chan struct{}
-	state   *os.ProcessState
-
-	mu      sync.Mutex
-	lines   []logLine
-	partial []byte
-	changed chan struct{} // closed and replaced at every new line
-}
-
-// Write splits the process's output into lines (os/exec copies into it).
-func (p *proc) Write(b []byte) (int, error) {
-	now := time.Now()
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.partial = append(p.partial, b...)
-	for {
-		i := bytes.IndexByte(p.partial, '\n')
-		if i < 0 {
-			break
-		}
-		raw := string(p.partial[:i])
-		p.partial = p.partial[i+1:]
-		l := logLine{at: now, raw: raw, fields: map[string]any{}}
-		_ = json.Unmarshal([]byte(raw), &l.fields)
-		p.lines = append(p.lines, l)
-	}
-	close(p.changed)
-	p.changed = make(chan struct{})
-	return len(b), nil
 }
 
 // startNorthd starts dvr-northd as a child process (killed with the test
@@ -106,28 +67,10 @@ func (p *proc) Write(b []byte) (int, error) {
 // stops it by pid at the end of the test.
 func startNorthd(t *testing.T, id, nb, sb string) *proc {
 	t.Helper()
-	p := &proc{t: t, id: id, nb: nb, sb: sb, metrics: freeAddr(t), exited: make(chan struct{}), changed: make(chan struct{})}
-	p.cmd = exec.Command(northdBinary(t), "--nb", nb, "--sb", sb, "--instance-id", id,
+	p := &proc{t: t, id: id, nb: nb, sb: sb, metrics: freeAddr(t)}
+	p.Daemon = ovsdbtest.StartDaemon(t, "dvr-northd", "--nb", nb, "--sb", sb, "--instance-id", id,
 		"--log-format", "json", "--log-level", "debug", "--metrics-address", p.metrics)
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DVR_NB_DB=") && !strings.HasPrefix(kv, "DVR_SB_DB=") {
-			p.cmd.Env = append(p.cmd.Env, kv)
-		}
-	}
-	p.cmd.Stdout, p.cmd.Stderr = p, p
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	p.cmd.WaitDelay = 2 * time.Second
-	if err := p.cmd.Start(); err != nil {
-		t.Fatalf("start dvr-northd %s: %v", id, err)
-	}
-	p.pid = p.cmd.Process.Pid
-	go func() { _ = p.cmd.Wait(); p.state = p.cmd.ProcessState; close(p.exited) }()
-	t.Cleanup(func() {
-		p.kill()
-		if t.Failed() {
-			t.Logf("dvr-northd %s (pid %d) log:\n%s", p.id, p.pid, p.logTail(80))
-		}
-	})
+	p.pid = p.Pid()
 	return p
 }
 
@@ -141,23 +84,13 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func (p *proc) running() bool {
-	select {
-	case <-p.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (p *proc) running() bool { return p.Running() }
 
 // kill sends SIGKILL to the process (by pid) and waits for it; it returns
 // when the signal was sent.
 func (p *proc) kill() time.Time {
 	at := time.Now()
-	if p.running() {
-		_ = syscall.Kill(p.pid, syscall.SIGKILL)
-		<-p.exited
-	}
+	p.Kill()
 	return at
 }
 
@@ -166,64 +99,26 @@ func (p *proc) kill() time.Time {
 // long the exit took.
 func (p *proc) terminate(timeout time.Duration) (int, time.Duration) {
 	at := time.Now()
-	_ = syscall.Kill(p.pid, syscall.SIGTERM)
-	select {
-	case <-p.exited:
-		return p.state.ExitCode(), time.Since(at)
-	case <-time.After(timeout):
-		p.kill()
-		return -1, time.Since(at)
-	}
+	code := p.Stop(timeout)
+	return code, time.Since(at)
 }
 
 // mark is the number of log lines so far, for waitLog.
-func (p *proc) mark() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.lines)
-}
+func (p *proc) mark() int { return p.Log().Mark() }
 
 // findLog returns the first line from index `from` on whose msg is msg.
 func (p *proc) findLog(from int, msg string) (logLine, bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for _, l := range p.lines[min(from, len(p.lines)):] {
-		if l.msg() == msg {
-			return l, true
-		}
-	}
-	return logLine{}, false
+	_, l, ok := p.Log().Find(from, proclog.IsMsg(msg))
+	return l, ok
 }
 
 // countLog counts the lines whose msg is msg.
-func (p *proc) countLog(msg string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
-	for _, l := range p.lines {
-		if l.msg() == msg {
-			n++
-		}
-	}
-	return n
-}
+func (p *proc) countLog(msg string) int { return p.Log().Count(proclog.IsMsg(msg)) }
 
 // waitLog waits for a line with msg from index `from` on.
 func (p *proc) waitLog(from int, msg string, timeout time.Duration) (logLine, bool) {
-	deadline := time.After(timeout)
-	for {
-		p.mu.Lock()
-		ch := p.changed
-		p.mu.Unlock()
-		if l, ok := p.findLog(from, msg); ok {
-			return l, true
-		}
-		select {
-		case <-ch:
-		case <-deadline:
-			return logLine{}, false
-		}
-	}
+	_, l, err := p.Log().Wait(from, timeout, msg, proclog.IsMsg(msg))
+	return l, err == nil
 }
 
 // mustLog is waitLog failing the test on timeout.
@@ -236,15 +131,7 @@ func (p *proc) mustLog(from int, msg string, timeout time.Duration) logLine {
 	return l
 }
 
-func (p *proc) logTail(n int) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	var b strings.Builder
-	for _, l := range p.lines[max(0, len(p.lines)-n):] {
-		fmt.Fprintf(&b, "  %s %s\n", l.at.Format("15:04:05.000"), l.raw)
-	}
-	return b.String()
-}
+func (p *proc) logTail(n int) string { return p.Log().Tail(n) }
 
 // active scrapes dvr_northd_active from the process's metrics.
 func (p *proc) active() (bool, error) {
@@ -268,12 +155,10 @@ func (p *proc) active() (bool, error) {
 // monitorEndpoint is the endpoint the process's monitor of db ("nb" or
 // "sb") last connected to, from its log.
 func (p *proc) monitorEndpoint(db string) string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	ep := ""
-	for _, l := range p.lines {
-		if l.msg() == "connected and monitoring" && l.get("db") == db {
-			ep = l.get("endpoint")
+	for _, l := range p.Log().Since(0) {
+		if l.Msg == "connected and monitoring" && l.Str("db") == db {
+			ep = l.Str("endpoint")
 		}
 	}
 	return ep
@@ -377,7 +262,7 @@ func (e *env) waitEpochOwner(id string, timeout time.Duration) string {
 	deadline := time.Now().Add(timeout)
 	var sbE, nbE string
 	for time.Now().Before(deadline) {
-		sbE, nbE = e.sbGlobalIDs()[KeyEpoch], e.nbGlobalIDs()[KeyEpoch]
+		sbE, nbE = e.sbGlobalIDs()[sbkeys.KeyEpoch], e.nbGlobalIDs()[sbkeys.KeyEpoch]
 		if strings.HasSuffix(sbE, ":"+id) && sbE == nbE {
 			return sbE
 		}
@@ -514,7 +399,7 @@ type history struct {
 func (h *history) add(ids map[string]string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	ev := globalEvent{at: time.Now(), epoch: ids[KeyEpoch], seq: seqOf(ids)}
+	ev := globalEvent{at: time.Now(), epoch: ids[sbkeys.KeyEpoch], seq: seqOf(ids)}
 	if n := len(h.events); n > 0 && h.events[n-1].epoch == ev.epoch && h.events[n-1].seq == ev.seq {
 		return
 	}

@@ -2,7 +2,6 @@ package northd
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -44,7 +44,7 @@ func (n *Northd) index(nb *NBState, sb *SBState) {
 	}
 	for i := range sb.Datapaths {
 		dp := &sb.Datapaths[i]
-		if id := datapathIdentity(dp); id != "" {
+		if id := sbkeys.DatapathIdentity(dp); id != "" {
 			ix.dpNB[dp.UUID] = id
 			// Of duplicates, the one DiffSB keeps: the lowest UUID.
 			if cur, ok := ix.nbDP[id]; !ok || dp.UUID < cur {
@@ -125,7 +125,7 @@ func (v sbView) DatapathRow(nbUUID string) string { return v.ix.nbDP[nbUUID] }
 
 // incrementalRound applies port-level changes: VM ports added, removed,
 // re-addressed, claimed or released. Anything it cannot apply exactly
-// falls back to a full round.
+// (portlevel.go says which, and why) falls back to a full round.
 func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, ch *changes, nbG *nbdb.NBGlobal, sbG *sbdb.SBGlobal) error {
 	start := time.Now()
 	full := func(why string) error {
@@ -142,20 +142,20 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 		events[name] = e
 		return e
 	}
+	pl := portLevel{in: in, ix: &n.ix, baseMACFlag: n.cfg.BaseMAC != ""}
 	for _, ev := range ch.others {
-		if why := n.differs(in, ev); why != "" {
+		if why := pl.other(ev); why != "" {
 			return full(why)
 		}
 	}
 	// Switch membership: only VM ports may come and go incrementally.
 	for ls, rc := range ch.switches {
-		known := in.Switches[ls]
-		switch {
-		case rc.cur == nil && known == nil:
-			continue // added and removed since the last round
-		case rc.cur == nil || known == nil || known.Name != rc.cur.Name:
-			return full("a switch was added, removed or renamed")
+		if skip, why := pl.switchRow(ls, rc); skip {
+			continue
+		} else if why != "" {
+			return full(why)
 		}
+		known := in.Switches[ls]
 		added := make(map[string]bool, len(rc.cur.Ports))
 		for _, u := range rc.cur.Ports {
 			added[u] = true
@@ -169,8 +169,8 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 			} else {
 				n.ix.parents[u]--
 			}
-			if before > 1 || n.ix.parents[u] > 1 {
-				return full("a port listed by more than one switch joined or left one")
+			if why := pl.member(before, n.ix.parents[u]); why != "" {
+				return full(why)
 			}
 			if n.ix.parents[u] <= 0 {
 				delete(n.ix.parents, u)
@@ -185,8 +185,8 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 			if p == nil {
 				continue // added and gone again: its LSP events say the rest
 			}
-			if p.Type != "" {
-				return full(fmt.Sprintf("a %q port joined or left a switch", p.Type))
+			if why := pl.joiner(p); why != "" {
+				return full(why)
 			}
 			event(p.Name)
 		}
@@ -202,8 +202,8 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 	}
 	// Switch port rows.
 	for u, rc := range ch.lsps {
-		if rc.old != nil && rc.old.Type != "" || rc.cur != nil && rc.cur.Type != "" {
-			return full("a non-VM switch port changed")
+		if why := pl.switchPort(rc); why != "" {
+			return full(why)
 		}
 		if rc.old != nil {
 			event(rc.old.Name)
@@ -266,19 +266,14 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 	for _, e := range events {
 		e.UUID = n.ix.lspByName[e.Name]
 		e.Switch = n.ix.portSwitch[e.UUID]
-		if n.ix.parents[e.UUID] > 1 || n.ix.parents[e.OldUUID] > 1 {
-			return full("a port listed by more than one switch changed")
-		}
-		if e.UUID != "" {
-			if p := in.SwitchPorts[e.UUID]; p == nil || p.Type != "" {
-				return full("a port event names a non-VM port")
-			}
+		if why := pl.portChange(*e); why != "" {
+			return full(why)
 		}
 		pcs = append(pcs, *e)
 	}
-	delta, ok := n.state.ApplyPorts(pcs)
-	if !ok {
-		return full("port change needs the whole switch (address conflict or exhaustion)")
+	delta, refused := n.state.ApplyPorts(pcs)
+	if why := applied(refused); why != "" {
+		return full(why)
 	}
 	out := n.state.Output()
 	n.logProblems(out.Problems)
@@ -324,60 +319,6 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 		"compute_ms": ms(time.Since(start) - t.sb - t.nb), "sb_commit_ms": ms(t.sb), "nb_commit_ms": ms(t.nb),
 		"sb_ops": len(ops), "nb_ops": len(nops), "since_change_ms": sinceMS(ch.since, t.sbAcked)}).Debug("round done")
 	return nil
-}
-
-// differs says why an event on a row a port-level round does not handle
-// changes what the State was built from ("" when it does not: e.g. a
-// fresh monitor re-adding a known row).
-func (n *Northd) differs(in translate.Input, ev otherEvent) string {
-	switch ev.table {
-	case nbdb.NBGlobalTable:
-		g := asNB[nbdb.NBGlobal](ev.cur)
-		if g == nil {
-			return "NB_Global was deleted"
-		}
-		if n.cfg.BaseMAC == "" && g.Options[OptBaseMAC] != in.BaseMAC {
-			return "the DVR base MAC changed"
-		}
-	case nbdb.LogicalRouterTable:
-		o, c := asNB[nbdb.LogicalRouter](ev.old), asNB[nbdb.LogicalRouter](ev.cur)
-		if c == nil {
-			if _, known := in.Routers[o.UUID]; known {
-				return "a router was deleted"
-			}
-			return ""
-		}
-		k := in.Routers[c.UUID]
-		if k == nil || k.Name != c.Name || !sameSet(k.Ports, c.Ports) || k.Options["distributed"] != c.Options["distributed"] {
-			return "a router changed"
-		}
-	case nbdb.LogicalRouterPortTable:
-		o, c := asNB[nbdb.LogicalRouterPort](ev.old), asNB[nbdb.LogicalRouterPort](ev.cur)
-		if c == nil {
-			if _, known := in.RouterPorts[o.UUID]; known {
-				return "a router port was deleted"
-			}
-			return ""
-		}
-		k := in.RouterPorts[c.UUID]
-		if k == nil || k.Name != c.Name || k.MAC != c.MAC || !slices.Equal(k.Networks, c.Networks) || !samePeer(k.Peer, c.Peer) {
-			return "a router port changed"
-		}
-	case sbdb.ChassisTable:
-		o, c := asNB[sbdb.Chassis](ev.old), asNB[sbdb.Chassis](ev.cur)
-		if c == nil && !knownChassis(in, o.Name) {
-			return "" // an unknown chassis came and went
-		}
-		return "a chassis was added, removed, renamed or changed its encaps"
-	default:
-		return ev.table + " changed"
-	}
-	return ""
-}
-
-// samePeer compares two optional peers (a peer is validated: nbvalid).
-func samePeer(a, b *string) bool {
-	return a == nil && b == nil || a != nil && b != nil && *a == *b
 }
 
 // pbKey is a Port_Binding's key as the translation sees it.
@@ -428,18 +369,4 @@ func symmetricDiff(a, b []string) []string {
 		}
 	}
 	return out
-}
-
-// knownChassis reports whether the State was built with a chassis of
-// that name, valid or not.
-func knownChassis(in translate.Input, name string) bool {
-	if slices.Contains(in.Chassis, name) {
-		return true
-	}
-	for _, p := range in.ChassisProblems {
-		if p.Table == "Chassis" && p.Name == name {
-			return true
-		}
-	}
-	return false
 }

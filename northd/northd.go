@@ -2,7 +2,6 @@ package northd
 
 import (
 	"context"
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -18,8 +17,10 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbmon"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -44,8 +45,8 @@ type Northd struct {
 	cfg   Config
 	log   *logrus.Entry
 	wake  chan struct{}
-	nbMon *monitored
-	sbMon *monitored
+	nbMon *ovsdbmon.Monitor
+	sbMon *ovsdbmon.Monitor
 	sbw   *writer
 	nbw   *writer
 
@@ -107,10 +108,10 @@ func New(cfg Config) (*Northd, error) {
 	if err != nil {
 		return nil, err
 	}
-	n.nbMon = &monitored{cfg: readOnly(cfg.NB), model: nbModel, tables: NBTables, log: n.log.WithField("db", "nb"),
-		poke: n.poke, event: n.changes.nbEvent, echo: cfg.Echo}
-	n.sbMon = &monitored{cfg: readOnly(cfg.SB), model: sbModel, tables: SBTables, log: n.log.WithField("db", "sb"),
-		poke: n.poke, event: n.changes.sbEvent, echo: cfg.Echo}
+	n.nbMon = ovsdbmon.New(ovsdbmon.Config{Conn: readOnly(cfg.NB), Model: nbModel, Tables: NBTables,
+		Log: n.log.WithField("db", "nb"), Poke: n.poke, Event: n.changes.nbEvent, Echo: cfg.Echo})
+	n.sbMon = ovsdbmon.New(ovsdbmon.Config{Conn: readOnly(cfg.SB), Model: sbModel, Tables: SBTables,
+		Log: n.log.WithField("db", "sb"), Poke: n.poke, Event: n.changes.sbEvent, Echo: cfg.Echo})
 	for _, w := range []struct {
 		dst  **writer
 		c    ovsdbconn.Config
@@ -121,14 +122,9 @@ func New(cfg Config) (*Northd, error) {
 		if err != nil {
 			return nil, err
 		}
-		var tc *tls.Config
-		for _, ep := range eps {
-			if ep[:4] == "ssl:" {
-				if tc, err = ovsdbrpc.TLSConfig(w.c.PrivateKey, w.c.Certificate, w.c.CACert); err != nil {
-					return nil, err
-				}
-				break
-			}
+		tc, err := ovsdbrpc.TLSFor(eps, w.c.PrivateKey, w.c.Certificate, w.c.CACert)
+		if err != nil {
+			return nil, err
 		}
 		*w.dst = &writer{db: w.db, endpoints: eps, tls: tc, lock: w.lock, poke: n.poke}
 	}
@@ -185,8 +181,8 @@ func (n *Northd) Stats() *Stats { return &n.stats }
 // Run runs until ctx ends. It never returns early on database errors: it
 // reconnects with backoff.
 func (n *Northd) Run(ctx context.Context) error {
-	go n.nbMon.run(ctx)
-	go n.sbMon.run(ctx)
+	go n.nbMon.Run(ctx)
+	go n.sbMon.Run(ctx)
 	defer n.sbw.close()
 	defer n.nbw.close()
 	tick := time.NewTicker(time.Second)
@@ -243,8 +239,8 @@ func (n *Northd) step(ctx context.Context) {
 	if time.Now().Before(n.retryAt) {
 		return
 	}
-	nbc, _ := n.nbMon.get()
-	sbc, _ := n.sbMon.get()
+	nbc, _ := n.nbMon.Get()
+	sbc, _ := n.sbMon.Get()
 	if nbc == nil || sbc == nil {
 		return
 	}
@@ -342,7 +338,7 @@ func (n *Northd) activate(ctx context.Context) error {
 	e := 0
 	for _, g := range []*globalRow{sg, ng} {
 		if g != nil {
-			e = max(e, epochOf(g.ids[KeyEpoch]))
+			e = max(e, epochOf(g.ids[sbkeys.KeyEpoch]))
 		}
 	}
 	epoch := fmt.Sprintf("%d:%s", e+1, n.cfg.InstanceID)
@@ -363,24 +359,14 @@ func (n *Northd) activate(ctx context.Context) error {
 	return nil
 }
 
-func checked(res []ovsdb.OperationResult, err error) error {
-	if err != nil {
-		return err
-	}
-	for _, r := range res {
-		if r.Error != "" {
-			return fmt.Errorf("%s: %s", r.Error, r.Details)
-		}
-	}
-	return nil
-}
+func checked(res []ovsdb.OperationResult, err error) error { return ovsdbrpc.Checked(res, err) }
 
 // current reports whether a monitor's view shows our epoch and last write.
 func (n *Northd) current(ids map[string]string, pending int) bool {
-	if ids[KeyEpoch] != n.epoch {
+	if ids[sbkeys.KeyEpoch] != n.epoch {
 		return false
 	}
-	seq, _ := strconv.Atoi(ids[KeySeq])
+	seq, _ := strconv.Atoi(ids[sbkeys.KeySeq])
 	return seq >= pending
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -57,7 +58,7 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 		return err
 	}
 	for _, g := range []map[string]string{sbIDs(sbG), nbIDs(nbG)} {
-		if v := g[KeyEpoch]; v != n.epoch && epochOf(v) >= epochOf(n.epoch) {
+		if v := g[sbkeys.KeyEpoch]; v != n.epoch && epochOf(v) >= epochOf(n.epoch) {
 			// Another instance activated after us: we are fenced.
 			return &txnError{fenced: true, msg: fmt.Sprintf("epoch %s is in the database (ours: %s)", v, n.epoch)}
 		}
@@ -85,8 +86,8 @@ func (n *Northd) round(ctx context.Context, nbc, sbc client.Client) error {
 			}
 		}
 	}
-	_, nbGen := n.nbMon.get()
-	_, sbGen := n.sbMon.get()
+	_, nbGen := n.nbMon.Get()
+	_, sbGen := n.sbMon.Get()
 	switch {
 	case n.state == nil || ch.full != "" || [2]int{nbGen, sbGen} != n.gens:
 		why := ch.full
@@ -145,8 +146,8 @@ func (n *Northd) inView(nbG *nbdb.NBGlobal, sbG *sbdb.SBGlobal) bool {
 		n.log.WithFields(logrus.Fields{"pending_sb": n.pendingSB, "pending_nb": n.pendingNB}).
 			Warnf("the monitors have not shown our last write for %v: replacing them", staleView)
 		n.waitingSince = time.Time{}
-		n.nbMon.reset()
-		n.sbMon.reset()
+		n.nbMon.Reset()
+		n.sbMon.Reset()
 		return false
 	}
 	if n.log.Logger.IsLevelEnabled(logrus.DebugLevel) {
@@ -248,7 +249,7 @@ func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *N
 	}
 	if len(ops) > 0 {
 		seq := seqOf(sb.Global.ExternalIDs) + 1
-		ops = append(ops, ovsdbops.SetMapKey(sbdb.SBGlobalTable, sb.Global.UUID, "external_ids", KeySeq, strconv.Itoa(seq))...)
+		ops = append(ops, ovsdbops.SetMapKey(sbdb.SBGlobalTable, sb.Global.UUID, "external_ids", sbkeys.KeySeq, strconv.Itoa(seq))...)
 		start := time.Now()
 		if _, err := n.sbw.transact(ctx, sbdb.SBGlobalTable, n.epoch, ops); err != nil {
 			return t, err
@@ -270,7 +271,7 @@ func (n *Northd) commit(ctx context.Context, sbm, nbm model.DatabaseModel, nb *N
 	}
 	if len(nops) > 0 {
 		seq := seqOf(nb.Global.ExternalIDs) + 1
-		nops = append(nops, ovsdbops.SetMapKey(nbdb.NBGlobalTable, nb.Global.UUID, "external_ids", KeySeq, strconv.Itoa(seq))...)
+		nops = append(nops, ovsdbops.SetMapKey(nbdb.NBGlobalTable, nb.Global.UUID, "external_ids", sbkeys.KeySeq, strconv.Itoa(seq))...)
 		start := time.Now()
 		if _, err := n.nbw.transact(ctx, nbdb.NBGlobalTable, n.epoch, nops); err != nil {
 			return t, err
@@ -306,10 +307,10 @@ func (n *Northd) checkEpoch(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if g == nil || g.ids[KeyEpoch] != n.epoch {
+		if g == nil || g.ids[sbkeys.KeyEpoch] != n.epoch {
 			v := ""
 			if g != nil {
-				v = g.ids[KeyEpoch]
+				v = g.ids[sbkeys.KeyEpoch]
 			}
 			return &txnError{fenced: true, msg: fmt.Sprintf("%s epoch is %q, not ours (%s)", w.table, v, n.epoch)}
 		}
@@ -328,7 +329,7 @@ func (n *Northd) checkEpoch(ctx context.Context) error {
 const staleView = 10 * time.Second
 
 func seqOf(ids map[string]string) int {
-	s, _ := strconv.Atoi(ids[KeySeq])
+	s, _ := strconv.Atoi(ids[sbkeys.KeySeq])
 	return s
 }
 

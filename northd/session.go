@@ -14,6 +14,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // Database names.
@@ -141,7 +142,7 @@ func (w *writer) transact(ctx context.Context, globalTable, epoch string, ops []
 	if w.lock != "" {
 		fence = append(fence, ovsdbops.Assert(w.lock))
 	}
-	fence = append(fence, ovsdbops.WaitHasKey(globalTable, "external_ids", KeyEpoch, epoch))
+	fence = append(fence, ovsdbops.WaitHasKey(globalTable, "external_ids", sbkeys.KeyEpoch, epoch))
 	all := append(fence, ops...)
 	tctx, cancel := context.WithTimeout(ctx, txnTimeout)
 	defer cancel()
@@ -150,25 +151,15 @@ func (w *writer) transact(ctx context.Context, globalTable, epoch string, ops []
 		w.drop(c)
 		return nil, err
 	}
-	for i, r := range res {
-		if r.Error == "" {
-			continue
-		}
+	if e := ovsdbrpc.FirstError(all, 0, res); e != nil {
 		switch {
-		case i < len(fence) && r.Error == "not owner":
+		case e.Index >= 0 && e.Index < len(fence) && e.Err == "not owner":
 			return nil, &txnError{fenced: true, msg: "lost the lock (not owner)"}
-		case i < len(fence):
-			return nil, &txnError{fenced: true, msg: fmt.Sprintf("epoch %s is no longer ours (%s)", epoch, r.Error)}
+		case e.Index >= 0 && e.Index < len(fence):
+			return nil, &txnError{fenced: true, msg: fmt.Sprintf("epoch %s is no longer ours (%s)", epoch, e.Err)}
 		default:
-			var op string
-			if i < len(all) {
-				op = all[i].Op + " " + all[i].Table
-			}
-			return nil, &txnError{msg: fmt.Sprintf("%s transaction failed at %s: %s: %s", w.db, op, r.Error, r.Details)}
+			return nil, &txnError{msg: fmt.Sprintf("%s transaction failed: %v", w.db, e)}
 		}
-	}
-	if len(res) < len(all) {
-		return nil, &txnError{msg: fmt.Sprintf("%s transaction: short reply", w.db)}
 	}
 	return res[len(fence):], nil
 }
@@ -216,7 +207,7 @@ func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 	if g == nil {
 		return []ovsdb.Operation{
 			{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{}, Columns: []string{}, Until: "==", Rows: []ovsdb.Row{}, Timeout: ovsdbops.Ptr(0)},
-			{Op: ovsdb.OperationInsert, Table: table, Row: ovsdb.Row{"external_ids": ovsdb.OvsMap{GoMap: map[interface{}]interface{}{KeyEpoch: epoch}}}},
+			{Op: ovsdb.OperationInsert, Table: table, Row: ovsdb.Row{"external_ids": ovsdb.OvsMap{GoMap: map[interface{}]interface{}{sbkeys.KeyEpoch: epoch}}}},
 		}
 	}
 	old := ovsdb.OvsMap{GoMap: map[interface{}]interface{}{}}
@@ -225,7 +216,5 @@ func bumpOps(table string, g *globalRow, epoch string) []ovsdb.Operation {
 	}
 	ops := []ovsdb.Operation{{Op: ovsdb.OperationWait, Table: table, Where: []ovsdb.Condition{ovsdbops.UUIDCond(g.uuid)},
 		Columns: []string{"external_ids"}, Until: "==", Rows: []ovsdb.Row{{"external_ids": old}}, Timeout: ovsdbops.Ptr(0)}}
-	return append(ops, ovsdbops.SetMapKey(table, g.uuid, "external_ids", KeyEpoch, epoch)...)
+	return append(ops, ovsdbops.SetMapKey(table, g.uuid, "external_ids", sbkeys.KeyEpoch, epoch)...)
 }
-
-func ptr[T any](v T) *T { return &v }

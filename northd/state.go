@@ -3,6 +3,7 @@ package northd
 import (
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -27,22 +28,12 @@ type SBState struct {
 	RouterBindings []sbdb.DVRRouterBinding
 }
 
-// External-ID keys northd keeps in NB_Global and SB_Global.
-const (
-	KeyEpoch = "dvr-northd-epoch"
-	KeySeq   = "dvr-northd-seq"
-)
+// The external_ids keys northd keeps in NB_Global and SB_Global (its
+// epoch and write sequence) are internal/sbkeys', as is the identity of
+// a Datapath_Binding.
 
 // OptBaseMAC is the NB_Global option holding the DVR base MAC.
 const OptBaseMAC = "dvr_base_mac"
-
-// datapathIdentity is the NB UUID a Datapath_Binding stands for.
-func datapathIdentity(dp *sbdb.DatapathBinding) string {
-	if u := dp.ExternalIDs[translate.KeyLogicalSwitch]; u != "" {
-		return u
-	}
-	return dp.ExternalIDs[translate.KeyLogicalRouter]
-}
 
 // Input builds translate's input from the two snapshots. baseMAC, when
 // set (the --dvr-base-mac flag), overrides NB_Global.options:dvr_base_mac.
@@ -86,7 +77,7 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 	dpNB := make(map[string]string, len(sb.Datapaths))
 	for i := range sb.Datapaths {
 		dp := &sb.Datapaths[i]
-		id := datapathIdentity(dp)
+		id := sbkeys.DatapathIdentity(dp)
 		if id == "" {
 			continue
 		}

@@ -243,13 +243,3 @@ func isHost(cidr netip.Prefix, ip netip.Addr) bool {
 	}
 	return true
 }
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}

@@ -7,37 +7,6 @@ import (
 	"time"
 )
 
-func TestLogBookWaitAndQuiet(t *testing.T) {
-	b := newLogBook()
-	go func() {
-		time.Sleep(10 * time.Millisecond)
-		b.Write([]byte(`{"msg":"x","a":1}` + "\n" + `{"msg":"round done","kind":"full","read_ms":1.5}` + "\n"))
-	}()
-	i, l, err := b.wait(0, time.Second, "a full round", isRound("full"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if i != 1 || l.dur("read_ms") != 1500*time.Microsecond {
-		t.Errorf("line %d, read_ms %v", i, l.dur("read_ms"))
-	}
-	if _, _, err := b.wait(2, 20*time.Millisecond, "another", isRound("")); err == nil {
-		t.Error("waited for a line that never came without an error")
-	}
-	b.add([]byte("not json"), time.Now())
-	if got := b.since(2); len(got) != 1 || got[0].msg != "not json" {
-		t.Errorf("a non-JSON line: %+v", got)
-	}
-	t0 := time.Now()
-	b.quiet(20*time.Millisecond, time.Second)
-	if d := time.Since(t0); d < 20*time.Millisecond || d > 500*time.Millisecond {
-		t.Errorf("quiet took %v", d)
-	}
-	b.finish()
-	if _, _, err := b.wait(3, time.Second, "anything", isRound("")); err == nil {
-		t.Error("no error after the log ended")
-	}
-}
-
 func TestFloorOpsShape(t *testing.T) {
 	// One router with one interface on one switch holding a router port
 	// and two VM ports, as a monitor reply decodes.

@@ -8,6 +8,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
+	"github.com/dvr-ovn/dvr/internal/proclog"
 	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 	"github.com/dvr-ovn/dvr/schema"
 )
@@ -19,24 +20,24 @@ type coldStart struct {
 	sbMonitored time.Duration
 	active      time.Duration // "now active": lock held, epoch bumped
 	roundDone   time.Duration // the first full round logged (SB and NB commits acknowledged)
-	round       logLine       // its fields: read_ms, translate_ms, diff_ms, sb_commit_ms, nb_commit_ms, sb_ops
+	round       proclog.Line  // its fields: read_ms, translate_ms, diff_ms, sb_commit_ms, nb_commit_ms, sb_ops
 	watched     time.Duration // NB_Global.sb_cfg reached the nb_cfg bumped before the start (seen by a monitor)
 	sync        time.Duration // `--wait=sb sync` started with the daemon, until it returned
 }
 
 // nbRead is the NB initial read: the monitor's dump, then the round's copy
 // of the caches.
-func (c coldStart) nbRead() time.Duration { return c.nbMonitored + c.round.dur("read_ms") }
+func (c coldStart) nbRead() time.Duration { return c.nbMonitored + c.round.Dur("read_ms") }
 
 // translateWrite is translation, diff and SB commit of the first round.
 func (c coldStart) translateWrite() time.Duration {
-	return c.round.dur("translate_ms") + c.round.dur("diff_ms") + c.round.dur("sb_commit_ms")
+	return c.round.Dur("translate_ms") + c.round.Dur("diff_ms") + c.round.Dur("sb_commit_ms")
 }
 
 // portChange is one port-level change and the round that handled it.
 type portChange struct {
 	kind     string // lsp-add, claim, lsp-set-addresses
-	round    logLine
+	round    proclog.Line
 	internal time.Duration // since_change_ms; for a claim (no SB write) compute + commits
 	external time.Duration // our transaction sent → the round's log line
 }
@@ -56,7 +57,7 @@ type takeover struct {
 	active    time.Duration // kill -9 of the active → the standby's "now active"
 	roundDone time.Duration // → the standby's first full round logged
 	wait      time.Duration // → `dvr-nbctl --wait=sb lsp-add` (started right after the kill) returned
-	round     logLine
+	round     proclog.Line
 	mem       benchkit.Memory
 }
 
@@ -77,7 +78,7 @@ type dvrResult struct {
 
 // instance is a dvr-northd under test: a process, or Run in this process.
 type instance struct {
-	book    *logBook
+	book    *proclog.Book
 	started time.Time
 	proc    *northdProc // nil in-process
 }
@@ -85,7 +86,7 @@ type instance struct {
 // idle waits until the daemon is idle: its CPU time stands still (a
 // process), or its log is quiet (in-process).
 func (in *instance) idle() error {
-	in.book.quiet(200*time.Millisecond, time.Minute)
+	in.book.Quiet(200*time.Millisecond, time.Minute)
 	if in.proc == nil {
 		return nil
 	}
@@ -311,7 +312,7 @@ func coldStartProc(ctx context.Context, cfg config, st *stage, dir, id string) (
 		return c, in, sr.err
 	}
 	c.sync = sr.d
-	in.book.quiet(200*time.Millisecond, 30*time.Second)
+	in.book.Quiet(200*time.Millisecond, 30*time.Second)
 	return c, in, nil
 }
 
@@ -319,26 +320,26 @@ func coldStartProc(ctx context.Context, cfg config, st *stage, dir, id string) (
 func waitColdStart(in *instance, w *cfgWatch, want int) (coldStart, error) {
 	var c coldStart
 	const long = 15 * time.Minute
-	monitored := func(db string) func(logLine) bool {
-		return func(l logLine) bool { return l.msg == "connected and monitoring" && l.str("db") == db }
+	monitored := func(db string) func(proclog.Line) bool {
+		return func(l proclog.Line) bool { return l.Msg == "connected and monitoring" && l.Str("db") == db }
 	}
-	_, l, err := in.book.wait(0, long, "NB monitor", monitored("nb"))
+	_, l, err := in.book.Wait(0, long, "NB monitor", monitored("nb"))
 	if err != nil {
 		return c, err
 	}
-	c.nbMonitored = l.at.Sub(in.started)
-	if _, l, err = in.book.wait(0, long, "SB monitor", monitored("sb")); err != nil {
+	c.nbMonitored = l.At.Sub(in.started)
+	if _, l, err = in.book.Wait(0, long, "SB monitor", monitored("sb")); err != nil {
 		return c, err
 	}
-	c.sbMonitored = l.at.Sub(in.started)
-	if _, l, err = in.book.wait(0, long, "activation", isMsg("lock acquired: this dvr-northd instance is now active")); err != nil {
+	c.sbMonitored = l.At.Sub(in.started)
+	if _, l, err = in.book.Wait(0, long, "activation", proclog.IsMsg("lock acquired: this dvr-northd instance is now active")); err != nil {
 		return c, err
 	}
-	c.active = l.at.Sub(in.started)
-	if _, c.round, err = in.book.wait(0, long, "first full round", isRound("full")); err != nil {
+	c.active = l.At.Sub(in.started)
+	if _, c.round, err = in.book.Wait(0, long, "first full round", isRound("full")); err != nil {
 		return c, err
 	}
-	c.roundDone = c.round.at.Sub(in.started)
+	c.roundDone = c.round.At.Sub(in.started)
 	at, err := w.wait(want, long)
 	if err != nil {
 		return c, err
@@ -354,11 +355,11 @@ func waitColdStart(in *instance, w *cfgWatch, want int) (coldStart, error) {
 // selects of 100k rows would compete with it for the CPUs. Settled is the
 // last dvr-northd round that wrote, or for ovn-northd the first check
 // that found everything.
-func bind(ctx context.Context, st *stage, book *logBook, pid int, dvr bool) (bindPhase, error) {
+func bind(ctx context.Context, st *stage, book *proclog.Book, pid int, dvr bool) (bindPhase, error) {
 	var b bindPhase
 	mark := 0
 	if book != nil {
-		mark = book.mark()
+		mark = book.Mark()
 	}
 	t0 := time.Now()
 	pbs, err := bindPorts(ctx, st.sbc, st.placement)
@@ -379,7 +380,7 @@ func bind(ctx context.Context, st *stage, book *logBook, pid int, dvr bool) (bin
 				return b, err
 			}
 		} else {
-			book.quiet(300*time.Millisecond, time.Minute)
+			book.Quiet(300*time.Millisecond, time.Minute)
 		}
 		checked := time.Now()
 		n, err := st.nbc.count(ctx, "Logical_Switch_Port", up...)
@@ -405,16 +406,16 @@ func bind(ctx context.Context, st *stage, book *logBook, pid int, dvr bool) (bin
 	if book == nil {
 		return b, nil
 	}
-	book.quiet(200*time.Millisecond, time.Minute)
+	book.Quiet(200*time.Millisecond, time.Minute)
 	b.fullReasons = map[string]int{}
-	for _, l := range book.since(mark) {
-		if l.msg == "full round" {
-			b.fullReasons[l.str("reason")]++
+	for _, l := range book.Since(mark) {
+		if l.Msg == "full round" {
+			b.fullReasons[l.Str("reason")]++
 		}
-		if l.msg != "round done" {
+		if l.Msg != "round done" {
 			continue
 		}
-		if l.str("kind") == "full" {
+		if l.Str("kind") == "full" {
 			b.full++
 		} else {
 			b.incr++
@@ -422,42 +423,42 @@ func bind(ctx context.Context, st *stage, book *logBook, pid int, dvr bool) (bin
 		d := roundTime(l)
 		b.roundsTotal += d
 		b.maxRound = max(b.maxRound, d)
-		if l.num("sb_ops") > 0 || l.num("nb_ops") > 0 {
-			b.settled = l.at.Sub(t0)
+		if l.Num("sb_ops") > 0 || l.Num("nb_ops") > 0 {
+			b.settled = l.At.Sub(t0)
 		}
 	}
 	return b, nil
 }
 
 // roundTime is a round's own time: everything it logs.
-func roundTime(l logLine) time.Duration {
-	if l.str("kind") == "full" {
-		return l.dur("read_ms") + l.dur("translate_ms") + l.dur("diff_ms") + l.dur("sb_commit_ms") + l.dur("nb_commit_ms")
+func roundTime(l proclog.Line) time.Duration {
+	if l.Str("kind") == "full" {
+		return l.Dur("read_ms") + l.Dur("translate_ms") + l.Dur("diff_ms") + l.Dur("sb_commit_ms") + l.Dur("nb_commit_ms")
 	}
-	return l.dur("compute_ms") + l.dur("sb_commit_ms") + l.dur("nb_commit_ms")
+	return l.Dur("compute_ms") + l.Dur("sb_commit_ms") + l.Dur("nb_commit_ms")
 }
 
 // portChanges makes n changes of each kind, one at a time, each on an
 // idle northd: a VM port added (insert + switch mutate), claimed by a
 // chassis (Port_Binding.chassis and up), and re-addressed.
-func portChanges(ctx context.Context, st *stage, book *logBook, n int) ([]portChange, error) {
+func portChanges(ctx context.Context, st *stage, book *proclog.Book, n int) ([]portChange, error) {
 	var out []portChange
 	chassis := st.topo.Chassis
-	hasSB := func(l logLine) bool { return l.msg == "round done" && l.num("sb_ops") > 0 }
-	hasNB := func(l logLine) bool { return l.msg == "round done" && l.num("nb_ops") > 0 }
-	one := func(kind string, match func(logLine) bool, ops *db, op ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
-		book.quiet(30*time.Millisecond, 10*time.Second)
-		mark := book.mark()
+	hasSB := func(l proclog.Line) bool { return l.Msg == "round done" && l.Num("sb_ops") > 0 }
+	hasNB := func(l proclog.Line) bool { return l.Msg == "round done" && l.Num("nb_ops") > 0 }
+	one := func(kind string, match func(proclog.Line) bool, ops *db, op ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+		book.Quiet(30*time.Millisecond, 10*time.Second)
+		mark := book.Mark()
 		t0 := time.Now()
 		res, err := ops.transact(ctx, op...)
 		if err != nil {
 			return nil, err
 		}
-		_, l, err := book.wait(mark, 5*time.Minute, "the round of a "+kind, match)
+		_, l, err := book.Wait(mark, 5*time.Minute, "the round of a "+kind, match)
 		if err != nil {
 			return nil, err
 		}
-		c := portChange{kind: kind, round: l, external: l.at.Sub(t0), internal: l.dur("since_change_ms")}
+		c := portChange{kind: kind, round: l, external: l.At.Sub(t0), internal: l.Dur("since_change_ms")}
 		if kind == "claim" {
 			c.internal = roundTime(l)
 		}
@@ -492,7 +493,7 @@ func portChanges(ctx context.Context, st *stage, book *logBook, n int) ([]portCh
 			return nil, err
 		}
 	}
-	book.quiet(30*time.Millisecond, 10*time.Second)
+	book.Quiet(30*time.Millisecond, 10*time.Second)
 	return out, nil
 }
 
@@ -507,8 +508,8 @@ func takeoverOnce(ctx context.Context, cfg config, st *stage, dir string, active
 	}
 	b := &instance{book: np.log, started: np.started, proc: np}
 	for _, db := range []string{"nb", "sb"} {
-		if _, _, err := b.book.wait(0, 15*time.Minute, "standby's "+db+" monitor", func(l logLine) bool {
-			return l.msg == "connected and monitoring" && l.str("db") == db
+		if _, _, err := b.book.Wait(0, 15*time.Minute, "standby's "+db+" monitor", func(l proclog.Line) bool {
+			return l.Msg == "connected and monitoring" && l.Str("db") == db
 		}); err != nil {
 			return t, b, err
 		}
@@ -529,33 +530,33 @@ func takeoverOnce(ctx context.Context, cfg config, st *stage, dir string, active
 		return t, b, err
 	}
 	name := "takeover-" + id
-	mark := b.book.mark()
+	mark := b.book.Mark()
 	t0 := time.Now()
 	active.proc.p.Kill()
 	wait := timeProcAsync(cfg.dvrNbctl, "--db="+st.nb.Endpoint(), "--wait=sb", "--timeout=600", "lsp-add", sw, name, "--", "lsp-set-addresses", name, addr)
-	_, l, err := b.book.wait(mark, 5*time.Minute, "the standby's activation", isMsg("lock acquired: this dvr-northd instance is now active"))
+	_, l, err := b.book.Wait(mark, 5*time.Minute, "the standby's activation", proclog.IsMsg("lock acquired: this dvr-northd instance is now active"))
 	if err != nil {
 		return t, b, err
 	}
-	t.active = l.at.Sub(t0)
-	if _, t.round, err = b.book.wait(mark, 15*time.Minute, "the standby's first round", isRound("full")); err != nil {
+	t.active = l.At.Sub(t0)
+	if _, t.round, err = b.book.Wait(mark, 15*time.Minute, "the standby's first round", isRound("full")); err != nil {
 		return t, b, err
 	}
-	t.roundDone = t.round.at.Sub(t0)
+	t.roundDone = t.round.At.Sub(t0)
 	wr := <-wait
 	if wr.err != nil {
 		return t, b, wr.err
 	}
 	t.wait = wr.end().Sub(t0)
-	b.book.quiet(200*time.Millisecond, time.Minute)
+	b.book.Quiet(200*time.Millisecond, time.Minute)
 	t.mem = b.memory()
 	return t, b, nil
 }
 
 // Active reports whether the instance has logged its activation.
 func (in *instance) Active() bool {
-	for _, l := range in.book.since(0) {
-		if l.msg == "lock acquired: this dvr-northd instance is now active" {
+	for _, l := range in.book.Since(0) {
+		if l.Msg == "lock acquired: this dvr-northd instance is now active" {
 			return true
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
+	"github.com/dvr-ovn/dvr/internal/proclog"
 )
 
 // e2eRun is one end-to-end command shape run n times as whole processes.
@@ -15,7 +16,7 @@ type e2eRun struct {
 	times benchkit.Samples
 	// rounds are dvr-northd's rounds that handled the commands (--wait
 	// only: they carry nb_cfg, so each commits to SB).
-	rounds []logLine
+	rounds []proclog.Line
 }
 
 func (e *e2eRun) command() string {
@@ -44,7 +45,7 @@ func e2eShapes(tool string) []*e2eRun {
 // runE2E runs each shape n times on an idle daemon (book nil: no log to
 // read, for ovn-northd). adapt, if set, may lower n after the first
 // sample of a shape.
-func runE2E(bin string, st *stage, book *logBook, shapes []*e2eRun, n int, adapt func(first time.Duration, n int) int) error {
+func runE2E(bin string, st *stage, book *proclog.Book, shapes []*e2eRun, n int, adapt func(first time.Duration, n int) int) error {
 	db := "--db=" + st.nb.Endpoint()
 	for si, e := range shapes {
 		want := n
@@ -55,8 +56,8 @@ func runE2E(bin string, st *stage, book *logBook, shapes []*e2eRun, n int, adapt
 			}
 			mark := 0
 			if book != nil {
-				book.quiet(30*time.Millisecond, 10*time.Second)
-				mark = book.mark()
+				book.Quiet(30*time.Millisecond, 10*time.Second)
+				mark = book.Mark()
 			}
 			name := fmt.Sprintf("e2e-%d-%d", si, i)
 			args := []string{db}
@@ -78,8 +79,8 @@ func runE2E(bin string, st *stage, book *logBook, shapes []*e2eRun, n int, adapt
 			if book == nil || !e.wait {
 				continue
 			}
-			_, l, err := book.wait(mark, time.Minute, "the round of a --wait=sb lsp-add", func(l logLine) bool {
-				return l.msg == "round done" && l.num("sb_ops") > 0
+			_, l, err := book.Wait(mark, time.Minute, "the round of a --wait=sb lsp-add", func(l proclog.Line) bool {
+				return l.Msg == "round done" && l.Num("sb_ops") > 0
 			})
 			if err != nil {
 				return err
@@ -88,7 +89,7 @@ func runE2E(bin string, st *stage, book *logBook, shapes []*e2eRun, n int, adapt
 		}
 	}
 	if book != nil {
-		book.quiet(30*time.Millisecond, 10*time.Second)
+		book.Quiet(30*time.Millisecond, 10*time.Second)
 	}
 	return nil
 }

@@ -46,14 +46,8 @@ func (d *db) transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.Oper
 	if err != nil {
 		return nil, err
 	}
-	for i, r := range res {
-		if r.Error != "" {
-			op := "commit"
-			if i < len(ops) {
-				op = ops[i].Op + " " + ops[i].Table
-			}
-			return nil, fmt.Errorf("%s: %s: %s: %s", d.name, op, r.Error, r.Details)
-		}
+	if e := ovsdbrpc.FirstError(ops, 0, res); e != nil {
+		return nil, fmt.Errorf("%s: %w", d.name, e)
 	}
 	if len(res) > len(ops) {
 		return nil, fmt.Errorf("%s: %v", d.name, res[len(ops):])

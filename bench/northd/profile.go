@@ -12,6 +12,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/proclog"
 	"github.com/dvr-ovn/dvr/northd"
 	"github.com/dvr-ovn/dvr/schema"
 )
@@ -41,7 +42,7 @@ func runProfile(ctx context.Context, cfg config, size int, dir string) error {
 		return err
 	}
 	start := func(id string) (*instance, context.CancelFunc, <-chan error, error) {
-		book := newLogBook()
+		book := proclog.New()
 		log := logrus.New()
 		log.SetLevel(logrus.DebugLevel)
 		log.SetFormatter(&logrus.JSONFormatter{})
@@ -104,10 +105,10 @@ func runProfile(ctx context.Context, cfg config, size int, dir string) error {
 			<-done
 		}
 	}()
-	in.book.quiet(200*time.Millisecond, 30*time.Second)
+	in.book.Quiet(200*time.Millisecond, 30*time.Second)
 	benchkit.Logf("profile: cold start %s ms (NB monitor %s, round: read %s, translate %s, diff %s, SB commit %s)",
-		ms(cold.roundDone), ms(cold.nbMonitored), ms(cold.round.dur("read_ms")), ms(cold.round.dur("translate_ms")),
-		ms(cold.round.dur("diff_ms")), ms(cold.round.dur("sb_commit_ms")))
+		ms(cold.roundDone), ms(cold.nbMonitored), ms(cold.round.Dur("read_ms")), ms(cold.round.Dur("translate_ms")),
+		ms(cold.round.Dur("diff_ms")), ms(cold.round.Dur("sb_commit_ms")))
 
 	benchkit.Logf("profile, %d ports: claims", size)
 	if err := profiled("claims.cpu.pprof", func() error {
@@ -156,11 +157,11 @@ func runProfile(ctx context.Context, cfg config, size int, dir string) error {
 		if in, stop, done, err = start("prof-b"); err != nil {
 			return err
 		}
-		_, l, err := in.book.wait(0, 15*time.Minute, "the second instance's full round", isRound("full"))
+		_, l, err := in.book.Wait(0, 15*time.Minute, "the second instance's full round", isRound("full"))
 		if err == nil {
 			benchkit.Logf("profile: second instance: full round logged %s ms after Run (read %s, translate %s, diff %s, SB commit %s, %.0f SB ops)",
-				ms(l.at.Sub(in.started)), ms(l.dur("read_ms")), ms(l.dur("translate_ms")), ms(l.dur("diff_ms")),
-				ms(l.dur("sb_commit_ms")), l.num("sb_ops"))
+				ms(l.At.Sub(in.started)), ms(l.Dur("read_ms")), ms(l.Dur("translate_ms")), ms(l.Dur("diff_ms")),
+				ms(l.Dur("sb_commit_ms")), l.Num("sb_ops"))
 		}
 		return err
 	})

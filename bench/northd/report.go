@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
+	"github.com/dvr-ovn/dvr/internal/proclog"
 )
 
 // Targets from the dvr-northd issue.
@@ -43,10 +44,10 @@ func verdict(ok bool) string {
 	return "**missed**"
 }
 
-func lineDurs(ls []logLine, key string) benchkit.Samples {
+func lineDurs(ls []proclog.Line, key string) benchkit.Samples {
 	var s benchkit.Samples
 	for _, l := range ls {
-		s = append(s, l.dur(key))
+		s = append(s, l.Dur(key))
 	}
 	return s
 }
@@ -67,8 +68,8 @@ func report(w io.Writer, cfg config, rs []*sizeResults) {
 			rows += n
 		}
 		fmt.Fprintf(w, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", d.size, rows,
-			ms(c.nbMonitored), ms(c.sbMonitored), ms(c.active), ms(c.round.dur("read_ms")), ms(c.round.dur("translate_ms")),
-			ms(c.round.dur("diff_ms")), ms(c.round.dur("sb_commit_ms")), ms(c.round.dur("nb_commit_ms")), ms(c.roundDone),
+			ms(c.nbMonitored), ms(c.sbMonitored), ms(c.active), ms(c.round.Dur("read_ms")), ms(c.round.Dur("translate_ms")),
+			ms(c.round.Dur("diff_ms")), ms(c.round.Dur("sb_commit_ms")), ms(c.round.Dur("nb_commit_ms")), ms(c.roundDone),
 			ms(c.watched), ms(c.sync))
 	}
 
@@ -102,7 +103,7 @@ func report(w io.Writer, cfg config, rs []*sizeResults) {
 	fmt.Fprintf(w, "|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, r := range rs {
 		d := r.dvr
-		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", d.size, ms(d.cold.round.dur("sb_commit_ms")), ms(d.floor.commit()),
+		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s |\n", d.size, ms(d.cold.round.Dur("sb_commit_ms")), ms(d.floor.commit()),
 			ms(d.floorMon.commit()), ms(d.sbServerCPU), ms(d.floor.SBServerCPU), ms(d.floorMon.SBServerCPU))
 	}
 
@@ -141,7 +142,7 @@ func report(w io.Writer, cfg config, rs []*sizeResults) {
 	for _, r := range rs {
 		for _, kind := range []string{"lsp-add", "claim", "lsp-set-addresses", "all"} {
 			var in, ex benchkit.Samples
-			var ls []logLine
+			var ls []proclog.Line
 			full := 0
 			for _, c := range r.dvr.changes {
 				if kind != "all" && c.kind != kind {
@@ -150,7 +151,7 @@ func report(w io.Writer, cfg config, rs []*sizeResults) {
 				in = append(in, c.internal)
 				ex = append(ex, c.external)
 				ls = append(ls, c.round)
-				if c.round.str("kind") == "full" {
+				if c.round.Str("kind") == "full" {
 					full++
 				}
 			}
@@ -195,8 +196,8 @@ func report(w io.Writer, cfg config, rs []*sizeResults) {
 	for _, r := range rs {
 		for _, t := range r.dvr.takeovers {
 			fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %.0f | %s |\n", r.dvr.size, ms(t.active), ms(t.roundDone),
-				ms(t.round.dur("read_ms")), ms(t.round.dur("translate_ms")), ms(t.round.dur("diff_ms")),
-				ms(t.round.dur("sb_commit_ms")), t.round.num("sb_ops"), ms(t.wait))
+				ms(t.round.Dur("read_ms")), ms(t.round.Dur("translate_ms")), ms(t.round.Dur("diff_ms")),
+				ms(t.round.Dur("sb_commit_ms")), t.round.Num("sb_ops"), ms(t.wait))
 		}
 	}
 

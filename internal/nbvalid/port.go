@@ -3,6 +3,7 @@ package nbvalid
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 
 	"github.com/dvr-ovn/dvr/internal/addr"
 )
@@ -21,9 +22,9 @@ type VM struct {
 // address (addr.ParseIP already refuses unspecified, multicast and the
 // limited broadcast).
 func VMPort(addresses []string) (VM, error) {
-	var vm VM
-	macs := map[string]bool{}
-	ips := map[netip.Addr]bool{}
+	// A port holds a handful of addresses: slices, not maps, sized once
+	// (this runs for every VM port of every full round).
+	vm := VM{Addresses: make([]addr.PortAddress, 0, len(addresses)), MACs: make([]string, 0, len(addresses))}
 	for _, a := range addresses {
 		pa, err := addr.ParsePortAddress(a)
 		if err != nil {
@@ -36,22 +37,24 @@ func VMPort(addresses []string) (VM, error) {
 			vm.Addresses = append(vm.Addresses, pa)
 			continue
 		}
-		if macs[pa.MAC] {
+		if slices.Contains(vm.MACs, pa.MAC) {
 			return VM{}, fieldErr("addresses", a, fmt.Errorf("%s: MAC address given twice", pa.MAC))
 		}
-		macs[pa.MAC] = true
-		for _, ip := range pa.IPs {
-			if ips[ip] {
+		for i, ip := range pa.IPs {
+			if slices.Contains(vm.IPs, ip) || slices.Contains(pa.IPs[:i], ip) {
 				return VM{}, fieldErr("addresses", a, fmt.Errorf("%s: IP address given twice", ip))
 			}
-			ips[ip] = true
 			if r, ok := specialHost(ip); ok {
 				return VM{}, fieldErr("addresses", a, fmt.Errorf("%s: %s address, not a VM's", ip, r))
 			}
 		}
 		vm.Addresses = append(vm.Addresses, pa)
 		vm.MACs = append(vm.MACs, pa.MAC)
-		vm.IPs = append(vm.IPs, pa.IPs...)
+		if vm.IPs == nil {
+			vm.IPs = pa.IPs // the usual one address: no copy
+		} else {
+			vm.IPs = append(vm.IPs, pa.IPs...)
+		}
 	}
 	return vm, nil
 }

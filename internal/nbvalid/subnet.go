@@ -38,16 +38,31 @@ func ReservedAddrs(p netip.Prefix) []Reserved {
 	return []Reserved{{p.Masked().Addr(), "subnet-router anycast"}}
 }
 
+// reservedAs says which reserved address of p (ReservedAddrs) ip is, if
+// any, without allocating: it runs for every VM port and attached subnet.
+func reservedAs(p netip.Prefix, ip netip.Addr) (string, bool) {
+	if p.Addr().BitLen()-p.Bits() < 2 || ip.Is4() != p.Addr().Is4() {
+		return "", false
+	}
+	switch {
+	case ip == p.Masked().Addr() && ip.Is4():
+		return "network", true
+	case ip == p.Masked().Addr():
+		return "subnet-router anycast", true
+	case ip.Is4() && ip == addr.LastAddr(p):
+		return "broadcast", true
+	}
+	return "", false
+}
+
 // VMOnSubnets refuses a VM IP that is a reserved address (ReservedAddrs)
 // of a subnet of a router attached to the VM's switch. The VM is the one
 // in the wrong: the router interface keeps its subnet.
 func VMOnSubnets(ips []netip.Addr, subnets []Subnet) error {
 	for _, ip := range ips {
 		for _, s := range subnets {
-			for _, r := range ReservedAddrs(s.Prefix) {
-				if r.Addr == ip {
-					return fmt.Errorf("%s: the %s address of subnet %s of %s, not a host address", ip, r.What, s.Prefix.Masked(), s.Owner)
-				}
+			if what, ok := reservedAs(s.Prefix, ip); ok {
+				return fmt.Errorf("%s: the %s address of subnet %s of %s, not a host address", ip, what, s.Prefix.Masked(), s.Owner)
 			}
 		}
 	}

@@ -2,7 +2,6 @@ package ovsdbconn
 
 import (
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
-	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/client"
@@ -24,7 +23,7 @@ type Config struct {
 }
 
 // Options turns the config into libovsdb client options (without
-// reconnect, which long-lived clients add themselves).
+// reconnect: see the package doc).
 func (c Config) Options() ([]client.Option, error) {
 	eps, err := ovsdbrpc.ParseEndpoints(c.Endpoints)
 	if err != nil {
@@ -38,16 +37,14 @@ func (c Config) Options() ([]client.Option, error) {
 	if c.LeaderOnly {
 		opts = append(opts, client.WithLeaderOnly(true))
 	}
-	needTLS := false
 	for _, ep := range eps {
 		opts = append(opts, client.WithEndpoint(ep))
-		needTLS = needTLS || strings.HasPrefix(ep, "ssl:")
 	}
-	if needTLS {
-		tc, err := ovsdbrpc.TLSConfig(c.PrivateKey, c.Certificate, c.CACert)
-		if err != nil {
-			return nil, err
-		}
+	tc, err := ovsdbrpc.TLSFor(eps, c.PrivateKey, c.Certificate, c.CACert)
+	if err != nil {
+		return nil, err
+	}
+	if tc != nil {
 		opts = append(opts, client.WithTLSConfig(tc))
 	}
 	return opts, nil

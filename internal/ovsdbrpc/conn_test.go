@@ -1,14 +1,11 @@
 package ovsdbrpc
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
-
-	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 )
 
 func TestEncodeOpKeepsEmptyMembers(t *testing.T) {
@@ -37,42 +34,6 @@ func TestEncodeOpKeepsEmptyMembers(t *testing.T) {
 		if json.Unmarshal(b, &m) != nil {
 			t.Errorf("not JSON: %s", b)
 		}
-	}
-}
-
-func TestTransactAndLeader(t *testing.T) {
-	s := ovsdbtest.StartNB(t, ovsdbtest.Clustered(3))
-	ctx := context.Background()
-	eps, err := ParseEndpoints(s.Endpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := DialLeader(ctx, eps, "OVN_Northbound", nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if c.Endpoint != "unix:"+s.Leader().Socket {
-		t.Fatalf("dialed %s, leader is %s", c.Endpoint, s.Leader().Socket)
-	}
-	// "No switch is named x": a wait with empty rows succeeds.
-	res, err := c.Transact(ctx, "OVN_Northbound", ovsdb.Operation{Op: "wait", Table: "Logical_Switch", Until: "==", Timeout: new(int),
-		Where: []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, "x")}, Columns: []string{"name"}})
-	if err != nil || len(res) != 1 || res[0].Error != "" {
-		t.Fatalf("wait: %v %v", res, err)
-	}
-	if err := c.Echo(ctx, 5e9); err != nil {
-		t.Fatal(err)
-	}
-	// A follower alone is refused.
-	for _, m := range s.Members {
-		if m == s.Leader() {
-			continue
-		}
-		if _, err := DialLeader(ctx, []string{"unix:" + m.Socket}, "OVN_Northbound", nil, nil); err == nil || !strings.Contains(err.Error(), "leader") {
-			t.Fatalf("follower accepted: %v", err)
-		}
-		break
 	}
 }
 

@@ -37,6 +37,17 @@ func ParseEndpoints(s string) ([]string, error) {
 	return out, nil
 }
 
+// TLSFor is the TLS configuration a list of endpoints needs: nil when none
+// is ssl:, else TLSConfig of the three files.
+func TLSFor(endpoints []string, keyFile, certFile, caFile string) (*tls.Config, error) {
+	for _, ep := range endpoints {
+		if strings.HasPrefix(ep, "ssl:") {
+			return TLSConfig(keyFile, certFile, caFile)
+		}
+	}
+	return nil, nil
+}
+
 // TLSConfig loads an ovs-pki style key, certificate and CA certificate. The
 // peer's certificate must chain to the CA; its name is not checked (OVS
 // certificates name no host).

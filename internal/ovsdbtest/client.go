@@ -2,10 +2,6 @@ package ovsdbtest
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +11,7 @@ import (
 	"github.com/ovn-org/libovsdb/model"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 )
 
@@ -67,7 +64,7 @@ func NewClient(tb testing.TB, endpoint string, dbModel model.ClientDBModel, opts
 		copts = append(copts, client.WithLeaderOnly(true))
 	}
 	if cfg.pki != nil {
-		tc, err := tlsConfig(cfg.pki)
+		tc, err := ovsdbrpc.TLSConfig(cfg.pki.ClientKey, cfg.pki.ClientCert, cfg.pki.CACert)
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -109,43 +106,4 @@ func SBClient(tb testing.TB, endpoint string, opts ...ClientOption) client.Clien
 		tb.Fatal(err)
 	}
 	return NewClient(tb, endpoint, m, opts...)
-}
-
-// tlsConfig builds a client TLS config from ovs-pki files. ovs-pki
-// certificates name no host, so the server certificate is verified against
-// the CA without a host name check.
-func tlsConfig(p *PKI) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(p.ClientCert, p.ClientKey)
-	if err != nil {
-		return nil, fmt.Errorf("client key pair: %w", err)
-	}
-	caPEM, err := os.ReadFile(p.CACert)
-	if err != nil {
-		return nil, fmt.Errorf("CA certificate: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
-		return nil, fmt.Errorf("no certificate in %s", p.CACert)
-	}
-	return &tls.Config{
-		Certificates:       []tls.Certificate{cert},
-		InsecureSkipVerify: true, // replaced by VerifyPeerCertificate below
-		VerifyPeerCertificate: func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return fmt.Errorf("server sent no certificate")
-			}
-			leaf, err := x509.ParseCertificate(raw[0])
-			if err != nil {
-				return err
-			}
-			inter := x509.NewCertPool()
-			for _, r := range raw[1:] {
-				if c, err := x509.ParseCertificate(r); err == nil {
-					inter.AddCert(c)
-				}
-			}
-			_, err = leaf.Verify(x509.VerifyOptions{Roots: pool, Intermediates: inter})
-			return err
-		},
-	}, nil
 }

@@ -1,15 +1,15 @@
 package ovsdbtest
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dvr-ovn/dvr/internal/proclog"
 )
 
 // Daemon is one of the project's programs (cmd/<name>, built by Binary)
@@ -21,16 +21,14 @@ type Daemon struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 	state  *os.ProcessState
-
-	mu  sync.Mutex
-	out bytes.Buffer // stdout and stderr
+	log    *proclog.Book // stdout and stderr, line by line
 }
 
 // StartDaemon starts cmd/<name> with args. Its environment is the test's
 // without DVR_NB_DB and DVR_SB_DB.
 func StartDaemon(tb testing.TB, name string, args ...string) *Daemon {
 	tb.Helper()
-	d := &Daemon{Name: name, Args: args, exited: make(chan struct{})}
+	d := &Daemon{Name: name, Args: args, exited: make(chan struct{}), log: proclog.New()}
 	d.cmd = exec.Command(Binary(tb, name), args...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DVR_NB_DB=") && !strings.HasPrefix(kv, "DVR_SB_DB=") {
@@ -43,7 +41,7 @@ func StartDaemon(tb testing.TB, name string, args ...string) *Daemon {
 	if err := d.cmd.Start(); err != nil {
 		tb.Fatalf("start %s: %v", name, err)
 	}
-	go func() { _ = d.cmd.Wait(); d.state = d.cmd.ProcessState; close(d.exited) }()
+	go func() { _ = d.cmd.Wait(); d.state = d.cmd.ProcessState; d.log.Finish(); close(d.exited) }()
 	tb.Cleanup(func() {
 		d.Kill()
 		if tb.Failed() {
@@ -54,18 +52,13 @@ func StartDaemon(tb testing.TB, name string, args ...string) *Daemon {
 }
 
 // Write collects the process's output (os/exec copies into it).
-func (d *Daemon) Write(b []byte) (int, error) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.out.Write(b)
-}
+func (d *Daemon) Write(b []byte) (int, error) { return d.log.Write(b) }
 
 // Output is what the process wrote to stdout and stderr so far.
-func (d *Daemon) Output() string {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	return d.out.String()
-}
+func (d *Daemon) Output() string { return d.log.Text() }
+
+// Log is the process's output line by line, to wait for a line.
+func (d *Daemon) Log() *proclog.Book { return d.log }
 
 // Pid is the process id.
 func (d *Daemon) Pid() int { return d.cmd.Process.Pid }

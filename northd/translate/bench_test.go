@@ -47,8 +47,8 @@ func BenchmarkApplyOnePort100k(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if _, ok := st.ApplyPorts([]translate.PortChange{ch}); !ok {
-			b.Fatal("fell back")
+		if _, why := st.ApplyPorts([]translate.PortChange{ch}); why != "" {
+			b.Fatal("fell back: " + why)
 		}
 	}
 }

@@ -1,7 +1,6 @@
 package translate
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -59,38 +58,39 @@ func (st *State) SetSBKey(name string, old, cur *PortKey) {
 }
 
 // ApplyPorts re-derives the named VM ports after the caller updated the
-// Input (SwitchPorts, the switches' Ports, Claims, PortKeys). ok is false
-// when the change is not port-level in a way this path handles exactly
-// (an address conflict on the switch, a port MAC equal to a DVR MAC, a
-// port that is not a VM port, an exhausted allocation): the caller must
-// then recompute fully.
-func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
+// Input (SwitchPorts, the switches' Ports, Claims, PortKeys). It refuses,
+// returning why (refused is "" when it applied the changes), what is not
+// port-level in a way this path handles exactly (an address conflict on
+// the switch, a port MAC equal to a DVR MAC, a port that is not a VM
+// port, an exhausted allocation): the caller must then recompute fully
+// (northd/portlevel.go has the caller's side of that rule).
+func (st *State) ApplyPorts(changes []PortChange) (d Delta, refused string) {
 	s := st.s
 	if s.exhausted {
-		return Delta{}, false
+		return Delta{}, "an allocation is exhausted"
 	}
 	// Check first, so that a refusal leaves the State untouched.
 	for _, ch := range changes {
 		if s.sharedLSP[ch.UUID] || s.sharedLSP[ch.OldUUID] {
-			return Delta{}, false // a bad row of several switches
+			return Delta{}, "a port listed by more than one switch"
 		}
 		if old := s.vms[ch.Name]; old != nil && s.conflicts[old.switchID] > 0 {
-			return Delta{}, false
+			return Delta{}, "an address conflict on the port's old switch"
 		}
 		if ch.UUID == "" {
 			continue
 		}
 		p := s.in.SwitchPorts[ch.UUID]
 		if p == nil || p.Type != "" || p.Name != ch.Name {
-			return Delta{}, false
+			return Delta{}, "not a VM port of that name"
 		}
 		if s.conflicts[ch.Switch] > 0 {
-			return Delta{}, false
+			return Delta{}, "an address conflict on the port's switch"
 		}
 		for _, a := range p.Addresses {
 			if f := strings.Fields(a); len(f) > 0 {
 				if m, err := addr.ParseMAC(f[0]); err == nil && s.macOwner[m] != "" {
-					return Delta{}, false
+					return Delta{}, "a port MAC equal to a DVR MAC"
 				}
 			}
 		}
@@ -154,7 +154,7 @@ func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
 		}
 		if err := claimAddrs(p.Name, vm.macs, vm.ips, s.swMACs[ch.Switch], s.swIPs[ch.Switch]); err != nil {
 			// A conflict: which port wins depends on the whole switch.
-			return Delta{}, false
+			return Delta{}, "a new address conflict on the switch"
 		}
 		vm.switchID = ch.Switch
 		s.vms[p.Name] = vm
@@ -174,7 +174,7 @@ func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
 		}
 		k := s.freeKey(vm.switchID)
 		if k == 0 {
-			return Delta{}, false // exhausted: let a full round report it
+			return Delta{}, "the switch's port keys are exhausted" // let a full round report it
 		}
 		s.bind(vm, k)
 	}
@@ -183,7 +183,6 @@ func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
 		s.out.LSPUp[vm.lsp.UUID] = s.vmUp(vm)
 	}
 	s.out.Problems = s.p.sorted()
-	d := Delta{}
 	for n := range touchedPorts {
 		d.Ports = append(d.Ports, n)
 	}
@@ -195,7 +194,7 @@ func (st *State) ApplyPorts(changes []PortChange) (Delta, bool) {
 	}
 	slices.Sort(d.Ports)
 	slices.Sort(d.LSPs)
-	return d, true
+	return d, ""
 }
 
 func (s *state) bind(vm *vmPort, key int) {
@@ -224,9 +223,4 @@ func (s *state) dropProblems(name string) {
 	s.p.list = slices.DeleteFunc(s.p.list, func(p Problem) bool {
 		return p.Table == "Logical_Switch_Port" && p.Name == name
 	})
-}
-
-// String summarises a delta for logs.
-func (d Delta) String() string {
-	return fmt.Sprintf("%d ports, %d hosting pairs, %d LSPs", len(d.Ports), len(d.Hosting), len(d.LSPs))
 }

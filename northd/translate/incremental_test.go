@@ -126,7 +126,7 @@ func TestIncrementalEqualsRecompute(t *testing.T) {
 					}
 					ch = translate.PortChange{Name: name, UUID: u, Switch: switchOf(in, u), OldUUID: u}
 				}
-				if _, ok := st.ApplyPorts([]translate.PortChange{ch}); !ok {
+				if _, why := st.ApplyPorts([]translate.PortChange{ch}); why != "" {
 					fallbacks++
 					st = translate.NewState(in)
 				} else {

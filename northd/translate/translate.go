@@ -9,6 +9,7 @@ import (
 
 	"github.com/dvr-ovn/dvr/internal/addr"
 	"github.com/dvr-ovn/dvr/internal/nbvalid"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // attachment is a router port attached to a switch by a router-type LSP.
@@ -168,38 +169,56 @@ func (s *state) datapaths() {
 // a single parent lists it.
 func (s *state) sharedRows() {
 	s.sharedLSP, s.sharedLRP = map[string]bool{}, map[string]bool{}
-	lsParents := map[string][]string{}
-	for _, ls := range s.in.Switches {
-		for _, u := range ls.Ports {
-			lsParents[u] = append(lsParents[u], ls.Name)
+	for u, parents := range multiParent(s.in.Switches, func(ls *Switch) (string, []string) { return ls.Name, ls.Ports }) {
+		s.sharedLSP[u] = true
+		name := u
+		if p := s.in.SwitchPorts[u]; p != nil {
+			name = p.Name
 		}
+		s.p.add("Logical_Switch_Port", name, sharedReason("switches", parents, "no binding"))
 	}
-	for u, parents := range lsParents {
-		if len(parents) > 1 {
-			s.sharedLSP[u] = true
-			name := u
-			if p := s.in.SwitchPorts[u]; p != nil {
-				name = p.Name
+	for u, parents := range multiParent(s.in.Routers, func(lr *Router) (string, []string) { return lr.Name, lr.Ports }) {
+		name := u
+		if p := s.in.RouterPorts[u]; p != nil {
+			name = p.Name
+		}
+		s.sharedLRP[name] = true
+		s.p.add("Logical_Router_Port", name, sharedReason("routers", parents, "interface not bound"))
+	}
+}
+
+// multiParent maps each child UUID that more than one parent lists to the
+// names of those parents. It runs in every full round over every port, so
+// the common case (one parent each) allocates one set and nothing more.
+func multiParent[P any](parents map[string]*P, children func(*P) (string, []string)) map[string][]string {
+	n := 0
+	for _, p := range parents {
+		_, kids := children(p)
+		n += len(kids)
+	}
+	seen := make(map[string]struct{}, n)
+	var dups map[string][]string
+	for _, p := range parents {
+		_, kids := children(p)
+		for _, u := range kids {
+			if _, ok := seen[u]; !ok {
+				seen[u] = struct{}{}
+			} else if dups == nil {
+				dups = map[string][]string{u: nil}
+			} else {
+				dups[u] = nil
 			}
-			s.p.add("Logical_Switch_Port", name, sharedReason("switches", parents, "no binding"))
 		}
 	}
-	lrParents := map[string][]string{}
-	for _, lr := range s.in.Routers {
-		for _, u := range lr.Ports {
-			lrParents[u] = append(lrParents[u], lr.Name)
-		}
-	}
-	for u, parents := range lrParents {
-		if len(parents) > 1 {
-			name := u
-			if p := s.in.RouterPorts[u]; p != nil {
-				name = p.Name
+	for _, p := range parents {
+		name, kids := children(p)
+		for _, u := range kids {
+			if ps, ok := dups[u]; ok {
+				dups[u] = append(ps, name)
 			}
-			s.sharedLRP[name] = true
-			s.p.add("Logical_Router_Port", name, sharedReason("routers", parents, "interface not bound"))
 		}
 	}
+	return dups
 }
 
 func sharedReason(what string, parents []string, result string) string {
@@ -406,10 +425,10 @@ func (s *state) portBindings() {
 			for i, n := range a.networks {
 				nets[i] = n.String()
 			}
-			add(Port{Name: a.lrp.Name, Datapath: a.switchID, Type: TypeRouterInterface, Router: a.router.UUID,
+			add(Port{Name: a.lrp.Name, Datapath: a.switchID, Type: sbkeys.TypeRouterInterface, Router: a.router.UUID,
 				MAC:         []string{a.mac + " " + strings.Join(nets, " ")},
-				Options:     map[string]string{OptRouter: a.router.Name},
-				ExternalIDs: map[string]string{KeyLogicalRouterPort: a.lrp.UUID, KeyLogicalRouter: a.router.UUID},
+				Options:     map[string]string{sbkeys.OptRouter: a.router.Name},
+				ExternalIDs: map[string]string{sbkeys.KeyLogicalRouterPort: a.lrp.UUID, sbkeys.KeyLogicalRouter: a.router.UUID},
 			})
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/northd/translate"
 )
 
@@ -19,7 +20,7 @@ func TestSeedWithoutChassis(t *testing.T) {
 		t.Fatalf("keys %v, want %v", got, want)
 	}
 	ri := out.Ports["r1-sw1"]
-	if ri.Type != translate.TypeRouterInterface || !slices.Equal(ri.MAC, []string{"fa:16:3e:00:ff:01 10.0.1.1/24"}) ||
+	if ri.Type != sbkeys.TypeRouterInterface || !slices.Equal(ri.MAC, []string{"fa:16:3e:00:ff:01 10.0.1.1/24"}) ||
 		ri.Options["router"] != "r1" || ri.Datapath != uuidOf(in, "ls", "sw1") ||
 		ri.ExternalIDs["logical-router"] != uuidOf(in, "lr", "r1") || ri.ExternalIDs["logical-router-port"] == "" {
 		t.Fatalf("router interface binding %+v", ri)

@@ -84,7 +84,7 @@ type Port struct {
 	Name        string // logical_port
 	Datapath    string // NB UUID of the switch
 	Key         int
-	Type        string // "" or TypeRouterInterface
+	Type        string // "" or sbkeys.TypeRouterInterface
 	MAC         []string
 	Options     map[string]string
 	ExternalIDs map[string]string
@@ -115,9 +115,6 @@ type Output struct {
 	Problems  []Problem       // sorted
 }
 
-// TypeRouterInterface is the Port_Binding type of a router interface.
-const TypeRouterInterface = "distributed-router-interface"
-
 // Key ranges (DESIGN §3, ovn.md §4.3).
 const (
 	MaxDatapathKey = 16777215
@@ -127,11 +124,5 @@ const (
 // DefaultBaseMAC is Neutron's default DVR base MAC.
 const DefaultBaseMAC = "fa:16:3f:00:00:00"
 
-// External-ID keys northd writes.
-const (
-	KeyName              = "name"
-	KeyLogicalSwitch     = "logical-switch"
-	KeyLogicalRouter     = "logical-router"
-	KeyLogicalRouterPort = "logical-router-port"
-	OptRouter            = "router"
-)
+// The SB vocabulary Output uses (port types, external_ids and options
+// keys) is internal/sbkeys.
