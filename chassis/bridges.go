@@ -104,7 +104,7 @@ func PlanOVS(v *LocalView, cfg BridgeConfig, tunnels []Tunnel, tags []PortTag) O
 				onBridge[port.Name] = port
 			}
 		}
-		want := map[string]bool{}
+		want := map[string]bool{b.name: true} // the bridge's own local port
 		var add, del []string
 		for _, w := range b.ports {
 			want[w.name] = true

@@ -179,7 +179,7 @@ func (c *Chassis) tags(ifaces []LocalIface, claims ClaimPlan, vlans map[string]i
 
 func (c *Chassis) logMAC(mac string) {
 	switch {
-	case mac == "" && c.notes.set("mac", ""):
+	case mac == "" && c.notes.set("mac", "none"):
 		c.log.Warn("waiting for this chassis' DVR MAC (no DVR_MAC_Binding names it yet: is dvr-northd running?); " +
 			"claiming no new port until it has one, and saying so in Chassis_Private external_ids:" + StatusKey)
 	case mac != "" && c.notes.set("mac", mac):
