@@ -62,8 +62,8 @@ const (
 // this round makes it) bound here.
 type Served struct {
 	LocalIface
-	Binding string // Port_Binding UUID
-	Network string // NB logical switch UUID (the datapath's identity)
+	Binding  string // Port_Binding UUID
+	Network  string // NB logical switch UUID (the datapath's identity)
 	Datapath string
 }
 

@@ -248,7 +248,11 @@ func (c *chassisRun) localRows() string {
 	}
 	var lines []string
 	for _, x := range brs {
-		lines = append(lines, fmt.Sprintf("bridge %s %s %v %s %v %v", x.UUID, x.Name, x.FailMode, x.DatapathType, sorted(x.Ports), x.ExternalIDs))
+		fm := "-"
+		if x.FailMode != nil {
+			fm = *x.FailMode
+		}
+		lines = append(lines, fmt.Sprintf("bridge %s %s %s %s %v %v", x.UUID, x.Name, fm, x.DatapathType, sorted(x.Ports), x.ExternalIDs))
 	}
 	for _, x := range ps {
 		tag := -1

@@ -34,9 +34,11 @@ func main() {
 }
 
 // Flags both the daemon and unregister take.
+// (Not Required: urfave/cli checks the app's required flags before it runs
+// a subcommand, so sbConfig checks --sb.)
 func commonFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "sb", Usage: "SB database: unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster (any member: not leader-only)", EnvVars: []string{"DVR_SB_DB"}, Required: true},
+		&cli.StringFlag{Name: "sb", Usage: "SB database (required): unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster (any member: not leader-only)", EnvVars: []string{"DVR_SB_DB"}},
 		&cli.StringFlag{Name: "ovs-db", Value: "unix:/var/run/openvswitch/db.sock", Usage: "the local Open_vSwitch database"},
 		&cli.StringFlag{Name: "system-id", Usage: "the chassis name (default: the local Open_vSwitch external_ids:system-id)"},
 		&cli.StringFlag{Name: "private-key", Usage: "SSL private key file (for ssl: endpoints)"},
@@ -76,6 +78,9 @@ func app() *cli.App {
 func sbConfig(c *cli.Context) (ovsdbconn.Config, ovsdbconn.Config, error) {
 	sb := ovsdbconn.Config{Endpoints: c.String("sb"), PrivateKey: c.String("private-key"), Certificate: c.String("certificate"), CACert: c.String("ca-cert")}
 	ovs := ovsdbconn.Config{Endpoints: c.String("ovs-db")}
+	if sb.Endpoints == "" {
+		return sb, ovs, errors.New("--sb (or $DVR_SB_DB) is required")
+	}
 	for _, flag := range []string{"sb", "ovs-db"} {
 		if _, err := ovsdbrpc.ParseEndpoints(c.String(flag)); err != nil {
 			return sb, ovs, fmt.Errorf("--%s: %w", flag, err)
