@@ -110,6 +110,25 @@ func (c *chassisRun) start() {
 			c.w.t.Logf("dvr-chassis on %s:\n%s", c.hv.Name, c.p.Output())
 		}
 	})
+	c.ready()
+}
+
+// ready waits until the chassis is registered and both bridges are in
+// the local OVSDB (a --wait=hv before registration does not wait for it,
+// and AddVMPort would race the chassis creating br-int).
+func (c *chassisRun) ready() {
+	c.w.t.Helper()
+	eventually(c.w.t, c.hv.Name+" registered with its bridges", func() (bool, string) {
+		if _, _, _, ok := c.w.chassis(c.hv.Name); !ok {
+			return false, "not registered"
+		}
+		for _, br := range []string{"br-int", "br-tun"} {
+			if _, err := c.hv.Vsctl("br-exists", br); err != nil {
+				return false, "no " + br
+			}
+		}
+		return true, ""
+	})
 }
 
 func (c *chassisRun) stop() {
