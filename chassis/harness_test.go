@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -316,4 +317,10 @@ func (w *world) sbVersions() string {
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	ovsdbtest.RemoveBinaries()
+	os.Exit(code)
 }
