@@ -121,3 +121,39 @@ func TestNoFightWithLiveChassis(t *testing.T) {
 	}
 	w.waitBound("vm12", "")
 }
+
+// A re-plug under a new interface name (a new ofport) keeps the port
+// served; an interface OVS could not add (ofport -1) is not claimed and
+// does not hold the barrier back.
+func TestReplugAndInvalidOfport(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	c := w.hypervisors("hv1")[0]
+	c.start()
+	c.hv.AddVMPort("vm11", "vm11", "fa:16:3e:00:01:0b")
+	w.waitBound("vm11", "hv1")
+	tag := c.get("Port", "vm11", "tag")
+	c.hv.MustVsctl("del-port", "br-int", "vm11", "--", "add-port", "br-int", "vm11b", "--",
+		"set", "Interface", "vm11b", "type=dummy", "external_ids:iface-id=vm11")
+	eventually(t, "the re-plugged port tagged", func() (bool, string) {
+		g := c.get("Port", "vm11b", "tag")
+		return g == tag, g
+	})
+	if g := w.binding("vm11"); g != "hv1" {
+		t.Errorf("vm11 bound to %q after the re-plug", g)
+	}
+	// No such device: ovs-vswitchd sets ofport -1 and an error.
+	c.hv.MustVsctl("add-port", "br-int", "nodev0", "--", "set", "Interface", "nodev0", "type=system", "external_ids:iface-id=vm21")
+	eventually(t, "ofport -1", func() (bool, string) { g := c.get("Interface", "nodev0", "ofport"); return g == "-1", g })
+	w.nbctl("--wait=hv", "sync")
+	if g := w.binding("vm21"); g != "" {
+		t.Errorf("vm21 claimed through an interface with ofport -1: %q", g)
+	}
+	eventually(t, "the invalid ofport logged", func() (bool, string) {
+		return strings.Contains(c.p.Output(), "ofport -1"), ""
+	})
+	if g := c.get("Port", "nodev0", "tag"); g != "4095" {
+		t.Errorf("nodev0 tag %s, want the dead VLAN", g)
+	}
+}

@@ -7,6 +7,9 @@ package main
 // reachable (the monitors retry meanwhile).
 
 import (
+	"io"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -74,7 +77,13 @@ func TestPidFileLogFileSignals(t *testing.T) {
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	pid, logf := filepath.Join(dir, "c.pid"), filepath.Join(dir, "c.log")
 	args := []string{"--sb", "unix:" + dir + "/sb.sock", "--ovs-db", "unix:" + dir + "/db.sock", "--pidfile", pid, "--log-file", logf}
-	d := ovsdbtest.StartDaemon(t, "dvr-chassis", args...)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	d := ovsdbtest.StartDaemon(t, "dvr-chassis", append(args, "--metrics-address", addr)...)
 	if !d.WaitFor(20*time.Second, func() bool { b, _ := os.ReadFile(pid); return strings.TrimSpace(string(b)) == strconv.Itoa(d.Pid()) }) {
 		t.Fatalf("pid file never named the daemon; output:\n%s", d.Output())
 	}
@@ -86,6 +95,22 @@ func TestPidFileLogFileSignals(t *testing.T) {
 	}
 	if !d.WaitFor(20*time.Second, func() bool { b, _ := os.ReadFile(logf); return strings.Contains(string(b), "dvr-chassis starting") }) {
 		t.Fatal("nothing logged to the log file")
+	}
+	var metrics string
+	d.WaitFor(20*time.Second, func() bool {
+		r, err := http.Get("http://" + addr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		metrics = string(b)
+		return true
+	})
+	for _, m := range []string{"dvr_chassis_rounds_total", "dvr_chassis_has_dvr_mac", "dvr_chassis_claimed_ports", "dvr_chassis_tunnel_ports", "dvr_chassis_nb_cfg"} {
+		if !strings.Contains(metrics, m) {
+			t.Errorf("metrics lack %s:\n%s", m, metrics)
+		}
 	}
 	if err := os.Rename(logf, logf+".1"); err != nil {
 		t.Fatal(err)
