@@ -67,6 +67,11 @@
 // per hypervisor that it keeps locked and alive; Command only builds a
 // command, and a caller that starts it itself takes that risk.
 //
+// Private propagation cuts both ways: a file the test writes anywhere is
+// seen inside (same filesystems), but a mount the test makes after Start
+// (ovsdbtest.OnTmpfs, say) is not, and a mount made inside never reaches
+// the host.
+//
 // Cost: BenchmarkStart and BenchmarkNetwork3 measure a bring-up
 // (go test -run '^$' -bench . -benchtime 10x ./internal/hvtest).
 //

@@ -76,6 +76,13 @@ func Start(tb testing.TB, name string, opts ...Option) *HV {
 // StartAll brings up hypervisors with the given names in parallel.
 func StartAll(tb testing.TB, names []string, opts ...Option) []*HV {
 	tb.Helper()
+	return startAll(tb, names, nil, opts...)
+}
+
+// startAll boots in parallel and then runs then(i, hv, bootErr), if not
+// nil, in each hypervisor's goroutine, also when its boot failed.
+func startAll(tb testing.TB, names []string, then func(int, *HV, error) error, opts ...Option) []*HV {
+	tb.Helper()
 	Require(tb)
 	var cfg config
 	for _, o := range opts {
@@ -98,7 +105,13 @@ func StartAll(tb testing.TB, names []string, opts ...Option) []*HV {
 	var wg sync.WaitGroup
 	for i, hv := range hvs {
 		wg.Add(1)
-		go func() { defer wg.Done(); errs[i] = hv.boot() }()
+		go func() {
+			defer wg.Done()
+			errs[i] = hv.boot()
+			if then != nil {
+				errs[i] = then(i, hv, errs[i])
+			}
+		}()
 	}
 	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
@@ -354,7 +367,8 @@ func (hv *HV) Exec(name string, args ...string) (string, error) {
 	select {
 	case err = <-done:
 	case <-ctx.Done():
-		_ = cmd.Process.Kill()
+		// Its own process group (Setpgid): whatever it started goes too.
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 		err = fmt.Errorf("%v: %w", <-done, ctx.Err())
 	}
 	if err != nil {
@@ -431,7 +445,7 @@ func (hv *HV) Vsctl(args ...string) (string, error) {
 func (hv *HV) Ofctl(args ...string) (string, error) {
 	proto := true
 	for _, a := range args {
-		if a == "-O" || strings.HasPrefix(a, "-O") || strings.HasPrefix(a, "--protocols") {
+		if strings.HasPrefix(a, "-O") || strings.HasPrefix(a, "--protocols") {
 			proto = false
 		}
 	}

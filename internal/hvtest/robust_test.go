@@ -2,11 +2,13 @@ package hvtest_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,31 +22,59 @@ func alive(pid int) bool { return syscall.Kill(pid, 0) == nil }
 // exits when a goroutine that locked it returns still locked (as code
 // creating namespaces with netns.NewNamed does). Children the harness
 // starts survive that; a child started from such a thread does not.
+// Several goroutines hold their threads at once, so they are on distinct
+// threads, and at most one on the main thread, which the runtime never
+// ends.
 func TestChildrenSurviveAnExitingLockedThread(t *testing.T) {
 	t.Parallel()
 	hv := hvtest.Start(t, "hv")
-	pids := make(chan [2]int)
-	go func() {
-		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
-		p := hv.Spawn("sleep", "60")
-		naive := exec.Command("sleep", "60")
-		naive.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-		if err := naive.Start(); err != nil {
-			t.Error(err)
+	const n = 4
+	type pair struct{ spawned, naive int }
+	pairs := make(chan pair, n)
+	var locked, release sync.WaitGroup
+	locked.Add(n)
+	release.Add(1)
+	for i := 0; i < n; i++ {
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+			locked.Done()
+			release.Wait()
+			p := hv.Spawn("sleep", "60")
+			naive := exec.Command("sleep", "60")
+			naive.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+			if err := naive.Start(); err != nil {
+				t.Error(err)
+				pairs <- pair{p.Pid(), 0}
+				return
+			}
+			go func() { _ = naive.Wait() }()
+			pairs <- pair{p.Pid(), naive.Process.Pid}
+		}()
+	}
+	locked.Wait()
+	release.Done()
+	var ps []pair
+	for i := 0; i < n; i++ {
+		ps = append(ps, <-pairs)
+	}
+	died := 0
+	for _, p := range ps {
+		if p.naive != 0 && waitFor(3*time.Second, func() bool { return !alive(p.naive) }) {
+			died++
+		} else if p.naive != 0 {
+			_ = syscall.Kill(p.naive, syscall.SIGKILL) // it ran on the main thread
 		}
-		go func() { _ = naive.Wait() }()
-		pids <- [2]int{p.Pid(), naive.Process.Pid}
-	}()
-	got := <-pids
-	spawned, naive := got[0], got[1]
-	if !waitFor(5*time.Second, func() bool { return !alive(naive) }) {
-		t.Errorf("the naive child (pid %d) survived its thread's exit: this check proves nothing here", naive)
-		_ = syscall.Kill(naive, syscall.SIGKILL)
+	}
+	if died == 0 {
+		t.Errorf("no naive child died with its thread: this check proves nothing here")
 	}
 	time.Sleep(200 * time.Millisecond)
-	if !alive(spawned) {
-		t.Errorf("spawned child (pid %d) died with the thread of the goroutine that spawned it", spawned)
+	for _, p := range ps {
+		if !alive(p.spawned) {
+			t.Errorf("spawned child (pid %d) died with the thread of the goroutine that spawned it", p.spawned)
+		}
 	}
+	t.Logf("%d of %d children started naively died with their threads; every spawned one lives", died, n)
 }
 
 // A test binary killed by -timeout runs no cleanup: its daemons die by
@@ -62,7 +92,12 @@ func TestKilledTestBinaryLeavesNothingRunning(t *testing.T) {
 	hvtest.Require(t)
 	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledTestBinaryLeavesNothingRunning$", "-test.timeout=5s")
 	cmd.Env = append(os.Environ(), "HVTEST_HELPER=hang")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	// No Pdeathsig: started from this goroutine's thread, the helper would
+	// die whenever a parallel test ends a locked thread that this
+	// goroutine had run on (the pitfall TestChildrenSurviveAnExitingLockedThread
+	// shows). Its own -test.timeout ends it.
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +120,7 @@ func TestKilledTestBinaryLeavesNothingRunning(t *testing.T) {
 	}()
 	_ = cmd.Wait()
 	if ns == "" {
-		t.Fatal("helper test binary printed no hypervisor")
+		t.Fatalf("helper test binary printed no hypervisor (%v): %s", cmd.ProcessState, stderr.String())
 	}
 	for i, pid := range pids {
 		if !waitFor(5*time.Second, func() bool { return !alive(pid) }) {

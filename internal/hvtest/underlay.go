@@ -48,54 +48,127 @@ func (u *Uplink) IP() string { return u.Addr.Addr().String() }
 func Underlay(tb testing.TB) *Switch {
 	tb.Helper()
 	sw := &Switch{HV: Start(tb, "underlay")}
-	sw.MustVsctl("add-br", UnderlayBridge, "--", "set", "Bridge", UnderlayBridge, "datapath_type=netdev")
+	if err := sw.addBridge(); err != nil {
+		tb.Fatal(err)
+	}
 	return sw
 }
 
+func (sw *Switch) addBridge() error {
+	out, err := sw.Vsctl("add-br", UnderlayBridge, "--", "set", "Bridge", UnderlayBridge, "datapath_type=netdev")
+	if err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	return nil
+}
+
 // Network starts an underlay and n hypervisors "hv1".."hvN" in parallel,
-// and attaches hvK as 192.168.0.K/24.
+// and attaches hvK as 192.168.0.K/24. What does not depend on the switch
+// (br-phy, its address, the route) is done while the switch comes up.
 func Network(tb testing.TB, n int, opts ...Option) (*Switch, []*HV) {
 	tb.Helper()
 	names := []string{"underlay"}
 	for i := 1; i <= n; i++ {
 		names = append(names, fmt.Sprintf("hv%d", i))
 	}
-	all := StartAll(tb, names, opts...)
-	sw := &Switch{HV: all[0]}
-	sw.MustVsctl("add-br", UnderlayBridge, "--", "set", "Bridge", UnderlayBridge, "datapath_type=netdev")
-	hvs := all[1:]
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i, hv := range hvs {
-		wg.Add(1)
-		go func() { defer wg.Done(); _, errs[i] = sw.attach(hv, fmt.Sprintf("192.168.0.%d/24", i+1)) }()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			tb.Fatal(err)
+	sw := &Switch{}
+	ready := make(chan struct{}) // closed once the switch's ports listen
+	var swErr error
+	links := make([]*Uplink, n)
+	all := startAll(tb, names, func(i int, hv *HV, bootErr error) error {
+		if i == 0 {
+			defer close(ready)
+			sw.HV = hv
+			if swErr = bootErr; swErr != nil {
+				return swErr
+			}
+			if swErr = sw.addBridge(); swErr != nil {
+				return swErr
+			}
+			// All the switch's ports in one transaction.
+			sw.mu.Lock()
+			var args []string
+			for k := 0; k < n; k++ {
+				u := sw.newLink(fmt.Sprintf("hv%d", k+1))
+				links[k] = u
+				args = append(args, sw.portArgs(u)...)
+			}
+			sw.mu.Unlock()
+			if out, err := sw.Vsctl(args...); err != nil {
+				swErr = fmt.Errorf("%v: %s", err, out)
+			}
+			return swErr
 		}
-	}
-	return sw, hvs
+		if bootErr != nil {
+			return bootErr
+		}
+		u, err := phys(hv, fmt.Sprintf("192.168.0.%d/24", i))
+		if err != nil {
+			return err
+		}
+		<-ready
+		if swErr != nil {
+			return fmt.Errorf("%s: underlay not ready", hv.Name)
+		}
+		l := links[i-1]
+		u.SwitchPort, u.Socket = l.SwitchPort, l.Socket
+		sw.mu.Lock()
+		links[i-1] = u
+		sw.links[i-1] = u
+		sw.mu.Unlock()
+		return wire(hv, u)
+	}, opts...)
+	return sw, all[1:]
 }
 
 // Attach plugs a hypervisor into the underlay with address cidr (e.g.
-// "192.168.0.1/24"; a bare address is taken as a /24), as OVN's net_attach: br-phy (datapath_type=netdev,
-// hwaddr 02:00:<IPv4>), the address on its local port in the hypervisor's
-// netns (the kernel's connected route is what ovs-vswitchd's tunnel code
-// routes by), a dummy port "wire" with options:stream to a new pstream
-// port on the switch, and external_ids:ovn-encap-ip. It returns once the
-// wire is connected and ovs-vswitchd knows the route.
+// "192.168.0.1/24"; a bare address is taken as a /24), as OVN's
+// net_attach: br-phy (datapath_type=netdev, hwaddr 02:00:<IPv4>), the
+// address on its local port in the hypervisor's netns (the kernel's
+// connected route is what ovs-vswitchd's tunnel code routes by), a dummy
+// port "wire" with options:stream to a new pstream port on the switch, and
+// external_ids:ovn-encap-ip. It returns once the wire is connected and
+// ovs-vswitchd knows the route.
 func (sw *Switch) Attach(hv *HV, cidr string) *Uplink {
 	sw.tb.Helper()
-	u, err := sw.attach(hv, cidr)
+	u, err := phys(hv, cidr)
 	if err != nil {
+		sw.tb.Fatal(err)
+	}
+	sw.mu.Lock()
+	l := sw.newLink(hv.Name)
+	u.SwitchPort, u.Socket = l.SwitchPort, l.Socket
+	sw.links[len(sw.links)-1] = u
+	sw.mu.Unlock()
+	if out, err := sw.Vsctl(sw.portArgs(u)...); err != nil {
+		sw.tb.Fatalf("%v: %s", err, out)
+	}
+	if err := wire(hv, u); err != nil {
 		sw.tb.Fatal(err)
 	}
 	return u
 }
 
-func (sw *Switch) attach(hv *HV, cidr string) (*Uplink, error) {
+// newLink reserves the next switch port (sw.mu held).
+func (sw *Switch) newLink(hvName string) *Uplink {
+	n := len(sw.links)
+	u := &Uplink{
+		SwitchPort: fmt.Sprintf("p%d", n),
+		Socket:     filepath.Join(sw.Dir, fmt.Sprintf("p%d.sock", n)),
+	}
+	sw.links = append(sw.links, u)
+	return u
+}
+
+// portArgs are the ovs-vsctl arguments adding a switch port.
+func (sw *Switch) portArgs(u *Uplink) []string {
+	return []string{"--", "add-port", UnderlayBridge, u.SwitchPort, "--",
+		"set", "Interface", u.SwitchPort, "type=dummy", "options:pstream=punix:" + u.Socket}
+}
+
+// phys gives hv its br-phy with the address cidr and waits until
+// ovs-vswitchd knows the connected route.
+func phys(hv *HV, cidr string) (*Uplink, error) {
 	if !strings.Contains(cidr, "/") {
 		cidr += "/24"
 	}
@@ -104,36 +177,20 @@ func (sw *Switch) attach(hv *HV, cidr string) (*Uplink, error) {
 		return nil, fmt.Errorf("attach %s: want an IPv4 address/prefix, got %q", hv.Name, cidr)
 	}
 	a := pfx.Addr().As4()
-	sw.mu.Lock()
-	n := len(sw.links)
 	u := &Uplink{
 		HV: hv, Addr: pfx,
-		MAC:        net.HardwareAddr{0x02, 0x00, a[0], a[1], a[2], a[3]},
-		SwitchPort: fmt.Sprintf("p%d", n),
-		Socket:     filepath.Join(sw.Dir, fmt.Sprintf("p%d.sock", n)),
-		TxPcap:     filepath.Join(hv.Dir, "wire-tx.pcap"),
-		RxPcap:     filepath.Join(hv.Dir, "wire-rx.pcap"),
-	}
-	sw.links = append(sw.links, u)
-	sw.mu.Unlock()
-
-	if out, err := sw.Vsctl("add-port", UnderlayBridge, u.SwitchPort, "--",
-		"set", "Interface", u.SwitchPort, "type=dummy", "options:pstream=punix:"+u.Socket,
-		"external_ids:hv="+hv.Name); err != nil {
-		return nil, fmt.Errorf("%v: %s", err, out)
+		MAC:    net.HardwareAddr{0x02, 0x00, a[0], a[1], a[2], a[3]},
+		TxPcap: filepath.Join(hv.Dir, "wire-tx.pcap"),
+		RxPcap: filepath.Join(hv.Dir, "wire-rx.pcap"),
 	}
 	if out, err := hv.Vsctl("--may-exist", "add-br", PhysBridge, "--",
 		"set", "Bridge", PhysBridge, "datapath_type=netdev", fmt.Sprintf("other-config:hwaddr=%q", u.MAC.String()), "--",
-		"add-port", PhysBridge, "wire", "--",
-		"set", "Interface", "wire", "type=dummy", "options:stream=unix:"+u.Socket,
-		"options:tx_pcap="+u.TxPcap, "options:rxq_pcap="+u.RxPcap, "--",
 		"set", "Open_vSwitch", ".", "external_ids:ovn-encap-ip="+u.IP()); err != nil {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}
 	if err := linkUp(hv.NetNS, PhysBridge, pfx.String()); err != nil {
 		return nil, fmt.Errorf("%s: %w", hv.Name, err)
 	}
-	hv.Uplink = u
 	// ovs-vswitchd learns the connected route from its netns's kernel
 	// table (netlink), asynchronously; tunnels cannot be routed before.
 	net := pfx.Masked().String()
@@ -145,14 +202,25 @@ func (sw *Switch) attach(hv *HV, cidr string) (*Uplink, error) {
 		out, _ := hv.Appctl("ovs/route/show")
 		return nil, fmt.Errorf("%s: ovs-vswitchd never learned the route to %s:\n%s", hv.Name, net, out)
 	}
-	err = waitUntil(10*time.Second, func() (bool, error) {
+	return u, nil
+}
+
+// wire plugs hv's br-phy into its switch port and waits until connected.
+func wire(hv *HV, u *Uplink) error {
+	if out, err := hv.Vsctl("add-port", PhysBridge, "wire", "--",
+		"set", "Interface", "wire", "type=dummy", "options:stream=unix:"+u.Socket,
+		"options:tx_pcap="+u.TxPcap, "options:rxq_pcap="+u.RxPcap); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	err := waitUntil(10*time.Second, func() (bool, error) {
 		out, err := hv.Appctl("netdev-dummy/conn-state", "wire")
 		return err == nil && strings.Contains(out, "connected"), nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("%s: wire to %s not connected", hv.Name, u.Socket)
+		return fmt.Errorf("%s: wire to %s not connected", hv.Name, u.Socket)
 	}
-	return u, nil
+	hv.Uplink = u
+	return nil
 }
 
 // Links are the uplinks attached so far.

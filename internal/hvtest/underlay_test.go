@@ -55,8 +55,12 @@ func vxlanFrames(t *testing.T, path string) []*hvtest.Packet {
 func TestThreeHypervisorsVXLANOverUnderlay(t *testing.T) {
 	t.Parallel()
 	t0 := time.Now()
-	sw, hvs := hvtest.Network(t, 3)
-	t.Logf("underlay + 3 hypervisors started and attached in %v (boot: underlay %v, hv1 %v, hv2 %v, hv3 %v)",
+	sw := hvtest.Underlay(t)
+	hvs := hvtest.StartAll(t, []string{"hv1", "hv2", "hv3"})
+	for i, hv := range hvs {
+		sw.Attach(hv, fmt.Sprintf("192.168.0.%d", i+1))
+	}
+	t.Logf("underlay, then 3 hypervisors started and attached one by one in %v (boot: underlay %v, hv1 %v, hv2 %v, hv3 %v)",
 		time.Since(t0), sw.BootTime(), hvs[0].BootTime(), hvs[1].BootTime(), hvs[2].BootTime())
 	hv1, hv2, hv3 := hvs[0], hvs[1], hvs[2]
 
