@@ -105,6 +105,9 @@ func (c *Chassis) round(ctx context.Context) error {
 		}
 	}
 	c.cfg.Metrics.state(len(claims.Bound), len(tunnels), len(vlans), mac != "")
+	if len(plan.Ops)+len(ops) > 0 {
+		c.log.WithFields(logrus.Fields{"ovs_ops": len(plan.Ops), "sb_ops": len(ops)}).Debug("round applied changes")
+	}
 	return nil
 }
 

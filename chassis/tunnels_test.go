@@ -71,6 +71,18 @@ func TestTunnelsClaimsAndBarrier(t *testing.T) {
 		eventually(t, c.hv.Name+" tunnels after vm22 left", func() (bool, string) { g := c.tunnels(); return g == w, g })
 	}
 	w.nbctl("--wait=hv", "sync")
+	// Idle: no round writes anything (no write loop on our own events).
+	time.Sleep(300 * time.Millisecond)
+	before := map[*chassisRun]int{}
+	for _, c := range cs {
+		before[c] = strings.Count(c.p.Output(), "round applied changes")
+	}
+	time.Sleep(1500 * time.Millisecond)
+	for _, c := range cs {
+		if n := strings.Count(c.p.Output(), "round applied changes") - before[c]; n != 0 {
+			t.Errorf("%s wrote %d times while idle:\n%s", c.hv.Name, n, c.p.Output())
+		}
+	}
 }
 
 // A port bound to another live chassis is not fought over: the conflict
