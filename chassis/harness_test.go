@@ -58,16 +58,22 @@ func (w *world) seed() {
 // nbctl runs dvr-nbctl in process; globals --wait=... lead.
 func (w *world) nbctl(args ...string) string {
 	w.t.Helper()
+	out, err := w.nbctlTimeout(30*time.Second, args...)
+	if err != nil {
+		w.t.Fatalf("dvr-nbctl %q: %v", args, err)
+	}
+	return out
+}
+
+func (w *world) nbctlTimeout(timeout time.Duration, args ...string) (string, error) {
 	var b bytes.Buffer
-	o := nbctl.Options{DB: w.nb.Endpoint(), Stdout: &b, Timeout: 30 * time.Second}
+	o := nbctl.Options{DB: w.nb.Endpoint(), Stdout: &b, Timeout: timeout}
 	for len(args) > 0 && strings.HasPrefix(args[0], "--wait=") {
 		o.Wait = strings.TrimPrefix(args[0], "--wait=")
 		args = args[1:]
 	}
-	if err := nbctl.Run(context.Background(), o, args); err != nil {
-		w.t.Fatalf("dvr-nbctl %q: %v", args, err)
-	}
-	return b.String()
+	err := nbctl.Run(context.Background(), o, args)
+	return b.String(), err
 }
 
 // chassisRun is one hypervisor with its dvr-chassis.

@@ -71,6 +71,14 @@ func TestTunnelsClaimsAndBarrier(t *testing.T) {
 		eventually(t, c.hv.Name+" tunnels after vm22 left", func() (bool, string) { g := c.tunnels(); return g == w, g })
 	}
 	w.nbctl("--wait=hv", "sync")
+	// The barrier waits for every chassis: with hv3's daemon stopped,
+	// --wait=hv times out; restarted, it returns.
+	hv3.stop()
+	if _, err := w.nbctlTimeout(2*time.Second, "--wait=hv", "sync"); err == nil {
+		t.Error("--wait=hv sync returned with hv3's dvr-chassis stopped")
+	}
+	hv3.start()
+	w.nbctl("--wait=hv", "sync")
 	// Idle: no round writes anything (no write loop on our own events).
 	time.Sleep(300 * time.Millisecond)
 	before := map[*chassisRun]int{}
