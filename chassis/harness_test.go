@@ -330,3 +330,26 @@ func TestMain(m *testing.M) {
 	ovsdbtest.RemoveBinaries()
 	os.Exit(code)
 }
+
+// sbRows renders the rows the chassis writes (Chassis, Encap,
+// Chassis_Private without its nb_cfg, Port_Binding.chassis) with UUIDs.
+func (w *world) sbRows() string {
+	w.t.Helper()
+	var lines []string
+	for table, cols := range map[string][]string{
+		"Chassis":         {"_uuid", "name", "hostname", "encaps", "other_config", "external_ids"},
+		"Encap":           {"_uuid", "type", "ip", "chassis_name", "options"},
+		"Chassis_Private": {"_uuid", "name", "chassis", "external_ids"},
+		"Port_Binding":    {"_uuid", "logical_port", "chassis"},
+	} {
+		for _, r := range ovsdbtest.SelectRows(w.t, w.sb.Endpoint(), "OVN_Southbound", table, cols...) {
+			l := table
+			for _, c := range cols {
+				l += fmt.Sprintf(" %s=%v", c, r[c])
+			}
+			lines = append(lines, l)
+		}
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
