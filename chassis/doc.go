@@ -10,7 +10,7 @@
 // functions what should be (register.go, claims.go, vlans.go, tunnels.go,
 // bridges.go: no I/O, tested as functions), and applies only the
 // difference: one transaction on the local OVSDB, then one on the SB
-// (apply.go). A round whose commits were acknowledged, and which handled
+// (round.go, apply.go; raw operations on named columns in ops.go). A round whose commits were acknowledged, and which handled
 // every local interface present when it started, writes that state's
 // SB_Global.nb_cfg into Chassis_Private.nb_cfg (the barrier behind
 // dvr-nbctl --wait=hv).

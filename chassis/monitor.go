@@ -27,7 +27,7 @@ func sbTables(client.Client) []client.MonitorOption {
 // never Interface statistics or status, nor anything else that
 // ovs-vswitchd rewrites every few seconds (each change would cost a
 // round). Rows read from it lack every other column, so the chassis never
-// writes a whole model back: only the columns it names (apply.go).
+// writes a whole model back: only the columns it names (ops.go, bridges.go).
 func localTables(client.Client) []client.MonitorOption {
 	o := &vswitchd.OpenvSwitch{}
 	b := &vswitchd.Bridge{}
