@@ -220,3 +220,19 @@ func TestPlanOVSIdempotentAndForeign(t *testing.T) {
 		t.Errorf("foreign port: %+v", p)
 	}
 }
+
+func TestPortTags(t *testing.T) {
+	lv := &LocalView{Ports: map[string]vswitchd.Port{
+		"P1": {UUID: "P1"}, "P2": {UUID: "P2"}, "P3": {UUID: "P3"},
+		"P4": {UUID: "P4", Tag: ptr(3), OtherConfig: map[string]string{NetworkKey: "gone"}},
+	}}
+	ifaces := []LocalIface{{Port: "P1", Iface: "I1", Name: "a"}, {Port: "P2", Iface: "I2", Name: "b"},
+		{Port: "P3", Iface: "I3", Name: "c"}, {Port: "P4", Iface: "I4", Name: "d"}}
+	claims := ClaimPlan{Served: []Served{{LocalIface: ifaces[0], Network: "ls1"}},
+		Unserved: map[string]string{"b": BoundElsewhere, "c": NoPortBinding, "d": NoPortBinding}}
+	got := PortTags(lv, ifaces, claims, map[string]int{"ls1": 1})
+	want := []PortTag{{Port: "P1", Tag: 1, Network: "ls1"}, {Port: "P2", Tag: DeadVLAN}, {Port: "P4", Tag: DeadVLAN}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PortTags = %+v, want %+v", got, want)
+	}
+}

@@ -19,8 +19,10 @@
 // Chassis_Private rows and Port_Binding.chassis of the ports it claims
 // (schema/README.md §2). Every OVS port and interface it creates carries
 // external_ids:dvr-chassis-owner=<system-id>; it sweeps only those, and
-// touches no other port except the VM ports (external_ids:iface-id) on
-// br-int, whose tag and other_config:dvr-network it sets.
+// touches no other port except the VM ports on br-int whose
+// external_ids:iface-id names a Port_Binding (or that it tagged before),
+// whose tag and other_config:dvr-network it sets. A port whose iface-id
+// names no Port_Binding may be another agent's: it is logged, not touched.
 //
 // Not yet here: OpenFlow flows (package chassis/flows computes them;
 // installing them comes next), qrouter namespaces, qr- ports and ARP

@@ -60,7 +60,7 @@ func (c *Chassis) round(ctx context.Context) error {
 			c.log.WithField("network", n).Error("no local VLAN left (4094 in use): its ports stay on the dead VLAN")
 		}
 	}
-	tags := c.tags(ifaces, claims, vlans)
+	tags := PortTags(lv, ifaces, claims, vlans)
 	tunnels := DesiredTunnels(sv, id.Name, reg.Chassis, claims.Bound)
 	bcfg := BridgeConfig{Integration: c.cfg.IntegrationBridge, Tunnel: c.cfg.TunnelBridge,
 		DatapathType: c.cfg.DatapathType, Owner: id.Name, LocalIP: id.EncapIP}
@@ -160,24 +160,6 @@ func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, sta
 		}
 	}
 	return true, nil
-}
-
-// tags says which tag and network each VM port on br-int carries.
-func (c *Chassis) tags(ifaces []LocalIface, claims ClaimPlan, vlans map[string]int) []PortTag {
-	served := map[string]Served{}
-	for _, s := range claims.Served {
-		served[s.Iface] = s
-	}
-	var out []PortTag
-	for _, li := range ifaces {
-		s, ok := served[li.Iface]
-		if v, has := vlans[s.Network]; ok && has {
-			out = append(out, PortTag{Port: li.Port, Tag: v, Network: s.Network})
-			continue
-		}
-		out = append(out, PortTag{Port: li.Port, Tag: DeadVLAN})
-	}
-	return out
 }
 
 func (c *Chassis) logMAC(mac string) {

@@ -71,3 +71,30 @@ func AllocateVLANs(need []string, adopted map[string]int) (vlans map[string]int,
 	}
 	return vlans, exhausted
 }
+
+// PortTags says which tag and network each VM port on the integration
+// bridge carries: a served port its network's local VLAN; any other port
+// whose iface-id names a Port_Binding (ours to serve, not served yet) the
+// dead VLAN. A port whose iface-id names no Port_Binding may be another
+// agent's and is left alone, unless it carries our NetworkKey (we tagged
+// it for a Port_Binding since deleted): then it goes to the dead VLAN too,
+// so that it never keeps a network's VLAN.
+func PortTags(v *LocalView, ifaces []LocalIface, claims ClaimPlan, vlans map[string]int) []PortTag {
+	served := map[string]Served{}
+	for _, s := range claims.Served {
+		served[s.Iface] = s
+	}
+	var out []PortTag
+	for _, li := range ifaces {
+		s, ok := served[li.Iface]
+		if t, has := vlans[s.Network]; ok && has {
+			out = append(out, PortTag{Port: li.Port, Tag: t, Network: s.Network})
+			continue
+		}
+		if claims.Unserved[li.Name] == NoPortBinding && v.Ports[li.Port].OtherConfig[NetworkKey] == "" {
+			continue
+		}
+		out = append(out, PortTag{Port: li.Port, Tag: DeadVLAN})
+	}
+	return out
+}
