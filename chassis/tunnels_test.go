@@ -90,6 +90,10 @@ func TestTunnelsClaimsAndBarrier(t *testing.T) {
 		if n := strings.Count(c.p.Output(), "round applied changes") - before[c]; n != 0 {
 			t.Errorf("%s wrote %d times while idle:\n%s", c.hv.Name, n, c.p.Output())
 		}
+		// Every commit showed in the monitor at once (no round waited).
+		if strings.Contains(c.p.Output(), "did not show our commit") {
+			t.Errorf("%s waited for its monitor:\n%s", c.hv.Name, c.p.Output())
+		}
 	}
 }
 
