@@ -25,13 +25,13 @@ import (
 // world is a real NB and SB ovsdb-server pair, optionally the real
 // dvr-northd, and a reader of the SB.
 type world struct {
-	t      *testing.T
+	t      testing.TB
 	nb, sb *ovsdbtest.Server
 	northd *ovsdbtest.Daemon
 	sbc    client.Client
 }
 
-func newWorld(t *testing.T, withNorthd bool) *world {
+func newWorld(t testing.TB, withNorthd bool) *world {
 	t.Helper()
 	w := &world{t: t, nb: ovsdbtest.StartNB(t), sb: ovsdbtest.StartSB(t)}
 	w.sbc = ovsdbtest.SBClient(t, w.sb.Endpoint(), ovsdbtest.MonitorAll())
@@ -147,10 +147,10 @@ func (c *chassisRun) stop() {
 }
 
 // eventually polls cond for up to 20 s.
-func eventually(t *testing.T, what string, cond func() (bool, string)) {
+func eventually(t testing.TB, what string, cond func() (bool, string)) {
 	t.Helper()
 	var last string
-	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(10 * time.Millisecond) {
 		var ok bool
 		if ok, last = cond(); ok {
 			return
@@ -303,7 +303,7 @@ func sorted(s []string) []string {
 	return s
 }
 
-func mustModel(t *testing.T) model.ClientDBModel {
+func mustModel(t testing.TB) model.ClientDBModel {
 	m, err := vswitchd.FullDatabaseModel()
 	if err != nil {
 		t.Fatal(err)
