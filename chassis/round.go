@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/ovsdb"
 	"github.com/sirupsen/logrus"
 )
 
@@ -83,7 +84,7 @@ func (c *Chassis) round(ctx context.Context) error {
 	}
 	c.logTunnels(tunnels)
 
-	ops := append(reg.Ops, ClaimOps(sv, reg.Chassis, claims)...)
+	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims)...)
 	reported := -1
 	if sv.Global != nil && !claims.Pending && reg.Private != "" {
 		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok {
@@ -143,10 +144,10 @@ func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, sta
 		return false, nil
 	}
 	for _, u := range claims.Claim {
-		if pb, ok := sv.Ports[u]; ok && (pb.Chassis == nil || *pb.Chassis != self) {
-			if pb.Chassis == nil {
-				return false, nil
-			}
+		// Bound to anyone: ours, or another chassis won the race (the
+		// claim's where clause then matched nothing).
+		if pb, ok := sv.Ports[u]; ok && pb.Chassis == nil {
+			return false, nil
 		}
 	}
 	for _, u := range claims.Release {
