@@ -5,7 +5,9 @@
 // local VLAN, and reports the SB_Global.nb_cfg it has applied.
 //
 // Shape (DESIGN §6): two monitors (internal/ovsdbmon), one on the SB and
-// one on the local OVSDB, poke a level-triggered loop (run.go). Each round
+// one on the local OVSDB, poke a level-triggered loop (run.go); another
+// chassis' Chassis_Private update (one per chassis at every barrier bump)
+// pokes nothing (events.go). Each round
 // reads both caches into plain values (view.go), decides with pure
 // functions what should be (register.go, claims.go, vlans.go, tunnels.go,
 // bridges.go: no I/O, tested as functions), and applies only the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -23,6 +24,8 @@ type Chassis struct {
 	sbMon  *ovsdbmon.Monitor
 	ovsMon *ovsdbmon.Monitor
 	name   string // the system-id, fixed once read
+	// ownName is name for the monitors' goroutines.
+	ownName atomic.Pointer[string]
 	// registered: our Chassis row existed in a round of this run, so its
 	// absence later means someone deleted it.
 	registered bool
@@ -47,8 +50,9 @@ func New(cfg Config) (*Chassis, error) {
 	sbConn, ovsConn := cfg.SB, cfg.OVS
 	sbConn.LeaderOnly, ovsConn.LeaderOnly = false, false
 	sbConn.Logger, ovsConn.Logger = &discard, &discard
+	sbFilter := &eventFilter{relevant: c.relevantSB}
 	c.sbMon = ovsdbmon.New(ovsdbmon.Config{Conn: sbConn, Model: sbModel, Tables: sbTables,
-		Log: c.log.WithField("db", "SB"), Poke: c.poke, Echo: cfg.Echo})
+		Log: c.log.WithField("db", "SB"), Event: sbFilter.event, Poke: sbFilter.poke(c.poke), Echo: cfg.Echo})
 	c.ovsMon = ovsdbmon.New(ovsdbmon.Config{Conn: ovsConn, Model: ovsModel, Tables: localTables,
 		Log: c.log.WithField("db", "Open_vSwitch"), Poke: c.poke, Echo: cfg.Echo})
 	return c, nil
@@ -112,6 +116,7 @@ func (c *Chassis) identity(lv *LocalView) (id Identity, why string) {
 			return id, "no system-id: neither --system-id nor Open_vSwitch external_ids:system-id is set"
 		}
 		c.log = c.log.WithField("chassis", c.name)
+		c.ownName.Store(&c.name)
 	} else if c.cfg.SystemID == "" && ext["system-id"] != "" && ext["system-id"] != c.name && c.notes.set("system-id", ext["system-id"]) {
 		c.log.WithField("system-id", ext["system-id"]).Warn("Open_vSwitch external_ids:system-id changed; keeping the name this run started with (restart to use the new one)")
 	}
