@@ -13,6 +13,7 @@ import (
 	"github.com/dvr-ovn/dvr/internal/hvtest"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
 )
 
 // The chassis registers over an SB reached only over SSL (in process: the
@@ -37,6 +38,37 @@ func TestOverSSL(t *testing.T) {
 	defer func() { cancel(); <-done }()
 	w := &world{t: t, sb: sb, sbc: ovsdbtest.SBClient(t, sb.Endpoint(), ovsdbtest.MonitorAll())}
 	eventually(t, "registration over SSL", func() (bool, string) { _, _, es, ok := w.chassis("hv1"); return ok && len(es) == 1, "" })
+}
+
+// A 3-member RAFT SB given as a comma list: the chassis (not leader-only)
+// registers and reports through whichever member it reaches.
+func TestRAFTCluster(t *testing.T) {
+	t.Parallel()
+	sb := ovsdbtest.StartSB(t, ovsdbtest.Clustered(3))
+	hv := hvtest.Start(t, "hv1")
+	log := logrus.New()
+	log.SetOutput(io.Discard)
+	c, err := chassis.New(chassis.Config{SB: ovsdbconn.Config{Endpoints: sb.Endpoint()},
+		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, EncapIP: "192.168.0.1", DatapathType: "netdev", Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = c.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	w := &world{t: t, sb: sb, sbc: ovsdbtest.SBClient(t, sb.Endpoint(), ovsdbtest.MonitorAll())}
+	ops, err := w.sbc.Create(&sbdb.SBGlobal{NbCfg: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := w.sbc.Transact(ctx, ops...); err != nil || res[0].Error != "" {
+		t.Fatalf("insert SB_Global: %v %+v", err, res)
+	}
+	eventually(t, "registration and report on the cluster", func() (bool, string) {
+		_, cp, es, ok := w.chassis("hv1")
+		return ok && len(es) == 1 && cp.NbCfg == 3, ""
+	})
 }
 
 // lockedBuffer is a log output the test reads while the daemon writes.
