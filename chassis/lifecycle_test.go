@@ -189,3 +189,24 @@ func TestDatabaseRestarts(t *testing.T) {
 		t.Errorf("vm11 bound to %q", g)
 	}
 }
+
+// A tunnel port a previous run left (our owner mark, no longer desired)
+// is swept at start; a foreign port on the same bridge, and one with
+// another system-id's mark, survive.
+func TestSweepsOnlyOwnPorts(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	c := w.hypervisors("hv1")[0]
+	c.hv.MustVsctl("add-br", "br-tun", "--", "set", "Bridge", "br-tun", "datapath_type=netdev", "fail_mode=secure",
+		"--", "add-port", "br-tun", "vx-c0a80063", "--", "set", "Interface", "vx-c0a80063", "type=vxlan",
+		"options:remote_ip=192.168.0.99", "options:key=flow", "external_ids:"+chassis.OwnerKey+"=hv1",
+		"--", "set", "Port", "vx-c0a80063", "external_ids:"+chassis.OwnerKey+"=hv1",
+		"--", "add-port", "br-tun", "keepme", "--", "set", "Interface", "keepme", "type=internal",
+		"--", "add-port", "br-tun", "other", "--", "set", "Interface", "other", "type=internal",
+		"--", "set", "Port", "other", "external_ids:"+chassis.OwnerKey+"=hv9")
+	c.start()
+	eventually(t, "the stale tunnel swept", func() (bool, string) {
+		g := strings.Join(c.ports("br-tun"), " ")
+		return g == "keepme other patch-int", g
+	})
+}
