@@ -2,6 +2,7 @@ package chassis_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -119,5 +120,12 @@ func TestIdentityFromLocalOVS(t *testing.T) {
 	eventually(t, "registration", func() (bool, string) {
 		ch, _, es, ok := w.chassis("chassis-a")
 		return ok && len(es) == 1 && es[0].IP == "192.168.0.7" && ch.Hostname == "hv1", buf.String()
+	})
+	// A new encap IP updates the Encap in place (same rows).
+	ch0, _, es0, _ := w.chassis("chassis-a")
+	hv.MustVsctl("set", "Open_vSwitch", ".", "external_ids:ovn-encap-ip=192.168.0.8")
+	eventually(t, "the new encap IP", func() (bool, string) {
+		ch, _, es, ok := w.chassis("chassis-a")
+		return ok && len(es) == 1 && es[0].IP == "192.168.0.8" && es[0].UUID == es0[0].UUID && ch.UUID == ch0.UUID, fmt.Sprint(es)
 	})
 }
