@@ -1,0 +1,78 @@
+package chassis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+)
+
+// ClaimOps binds (claims) and unbinds (releases) Port_Bindings. Each
+// update carries the chassis value the round saw in its where clause, so
+// a port another chassis claimed meanwhile is not taken from it, and a
+// release clears only a binding that is still ours.
+func ClaimOps(v *SBView, self string, p ClaimPlan) []ovsdb.Operation {
+	var ops []ovsdb.Operation
+	for _, u := range p.Claim {
+		seen := ovsdb.OvsSet{GoSet: []any{}}
+		if c := v.Ports[u].Chassis; c != nil {
+			seen = ovsdb.OvsSet{GoSet: []any{uuidRef(*c)}}
+		}
+		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": uuidRef(self)},
+			ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, seen)))
+	}
+	for _, u := range p.Release {
+		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{}}},
+			ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, ovsdb.OvsSet{GoSet: []any{uuidRef(self)}})))
+	}
+	return ops
+}
+
+// commitTimeout bounds one transaction.
+const commitTimeout = 30 * time.Second
+
+// transact commits ops on c and checks every result.
+func transact(ctx context.Context, c client.Client, ops []ovsdb.Operation) error {
+	if len(ops) == 0 {
+		return nil
+	}
+	tctx, cancel := context.WithTimeout(ctx, commitTimeout)
+	defer cancel()
+	res, err := c.Transact(tctx, ops...)
+	if err == nil {
+		if e := ovsdbrpc.FirstError(ops, 0, res); e != nil {
+			return e
+		}
+	}
+	return err
+}
+
+// settleTimeout is how long a round waits for its monitor to show its own
+// commit (ovsdb-server sends the update before the reply, so it is
+// normally there at once).
+const settleTimeout = 2 * time.Second
+
+// settle waits until shows holds (a fresh read of the cache shows what was
+// committed), or the timeout passes: the next round then simply sees more.
+func settle(ctx context.Context, shows func() (bool, error)) error {
+	deadline := time.Now().Add(settleTimeout)
+	for {
+		ok, err := shows()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the monitor did not show our commit within %v", settleTimeout)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}

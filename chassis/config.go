@@ -1,0 +1,68 @@
+package chassis
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sirupsen/logrus"
+
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+)
+
+// Config is dvr-chassis' configuration.
+type Config struct {
+	// SB is the southbound database (not leader-only: any member serves a
+	// monitor, and writes are forwarded to the leader).
+	SB ovsdbconn.Config
+	// OVS is the local Open_vSwitch database.
+	OVS ovsdbconn.Config
+	// SystemID is the chassis name; "" reads the local
+	// Open_vSwitch external_ids:system-id (once, at start).
+	SystemID string
+	// EncapIP is the VXLAN endpoint; "" reads external_ids:ovn-encap-ip
+	// (every round, so a change is picked up).
+	EncapIP string
+	// Hostname; "" reads external_ids:hostname, then the kernel's.
+	Hostname string
+	// IntegrationBridge and TunnelBridge default to br-int and br-tun.
+	IntegrationBridge, TunnelBridge string
+	// DatapathType is system (default) or netdev.
+	DatapathType string
+	// Echo is the monitors' watchdog period (default 5 s).
+	Echo time.Duration
+	// Resync is the period of a round with no event (default 60 s).
+	Resync time.Duration
+	Log    *logrus.Logger
+	// Metrics, when set, receives round statistics.
+	Metrics *Metrics
+}
+
+func (c *Config) defaults() error {
+	if c.IntegrationBridge == "" {
+		c.IntegrationBridge = "br-int"
+	}
+	if c.TunnelBridge == "" {
+		c.TunnelBridge = "br-tun"
+	}
+	if c.IntegrationBridge == c.TunnelBridge {
+		return fmt.Errorf("the integration and tunnel bridges must differ (both %q)", c.IntegrationBridge)
+	}
+	switch c.DatapathType {
+	case "":
+		c.DatapathType = "system"
+	case "system", "netdev":
+	default:
+		return fmt.Errorf("datapath type must be system or netdev, not %q", c.DatapathType)
+	}
+	if c.Log == nil {
+		return errors.New("chassis: Config.Log is required")
+	}
+	if c.Echo == 0 {
+		c.Echo = 5 * time.Second
+	}
+	if c.Resync == 0 {
+		c.Resync = 60 * time.Second
+	}
+	return nil
+}

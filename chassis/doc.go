@@ -1,0 +1,33 @@
+// Package chassis is dvr-chassis, the per-hypervisor daemon: it registers
+// the hypervisor in the southbound database, builds br-int and br-tun in
+// the local Open_vSwitch database, claims the Port_Bindings of the VM
+// interfaces plugged into br-int, gives every network on this hypervisor a
+// local VLAN, and reports the SB_Global.nb_cfg it has applied.
+//
+// Shape (DESIGN §6): two monitors (internal/ovsdbmon), one on the SB and
+// one on the local OVSDB, poke a level-triggered loop (run.go); another
+// chassis' Chassis_Private update (one per chassis at every barrier bump)
+// pokes nothing (events.go). Each round
+// reads both caches into plain values (view.go), decides with pure
+// functions what should be (register.go, claims.go, vlans.go, tunnels.go,
+// bridges.go: no I/O, tested as functions), and applies only the
+// difference: one transaction on the local OVSDB, then one on the SB
+// (round.go, apply.go; raw operations on named columns in ops.go). A round whose commits were acknowledged, and which handled
+// every local interface present when it started, writes that state's
+// SB_Global.nb_cfg into Chassis_Private.nb_cfg (the barrier behind
+// dvr-nbctl --wait=hv).
+//
+// Ownership: the chassis writes only its own Chassis, Encap and
+// Chassis_Private rows and Port_Binding.chassis of the ports it claims
+// (schema/README.md §2). Every OVS port and interface it creates carries
+// external_ids:dvr-chassis-owner=<system-id>; it sweeps only those, and
+// touches no other port except the VM ports on br-int whose
+// external_ids:iface-id names a Port_Binding (or that it tagged before),
+// whose tag and other_config:dvr-network it sets. A port whose iface-id
+// names no Port_Binding may be another agent's: it is logged, not touched.
+//
+// Not yet here: OpenFlow flows (package chassis/flows computes them;
+// installing them comes next), qrouter namespaces, qr- ports and ARP
+// entries, Port_Binding.up (it means "flows installed"), and the
+// conditional monitor mode.
+package chassis

@@ -1,0 +1,76 @@
+package chassis
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are dvr-chassis' Prometheus metrics. A nil *Metrics records
+// nothing.
+type Metrics struct {
+	rounds   prometheus.Counter
+	failures prometheus.Counter
+	duration prometheus.Histogram
+	claimed  prometheus.Gauge
+	hasMAC   prometheus.Gauge
+	tunnels  prometheus.Gauge
+	vlans    prometheus.Gauge
+	nbCfg    prometheus.Gauge
+}
+
+// NewMetrics registers the metrics with reg.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		rounds: prometheus.NewCounter(prometheus.CounterOpts{Name: "dvr_chassis_rounds_total",
+			Help: "Rounds that read both databases and applied the difference."}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "dvr_chassis_round_failures_total",
+			Help: "Rounds that failed (a read or a commit); the next one retries everything."}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "dvr_chassis_round_duration_seconds",
+			Help: "Duration of a round, from reading the caches to the last commit acknowledged.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}),
+		claimed: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_claimed_ports",
+			Help: "Port_Bindings bound to this chassis after the last round."}),
+		hasMAC: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_has_dvr_mac",
+			Help: "1 once a DVR_MAC_Binding names this chassis, 0 while it waits for one."}),
+		tunnels: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_tunnel_ports",
+			Help: "VXLAN ports on the tunnel bridge (one per remote chassis sharing a network)."}),
+		vlans: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_local_vlans",
+			Help: "Local VLANs in use (one per network with a served port here)."}),
+		nbCfg: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_nb_cfg",
+			Help: "The SB_Global.nb_cfg last reported in Chassis_Private."}),
+	}
+	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg)
+	return m
+}
+
+func (m *Metrics) round(d time.Duration, err error) {
+	if m == nil {
+		return
+	}
+	if err != nil {
+		m.failures.Inc()
+		return
+	}
+	m.rounds.Inc()
+	m.duration.Observe(d.Seconds())
+}
+
+func (m *Metrics) state(claimed, tunnels, vlans int, hasMAC bool) {
+	if m == nil {
+		return
+	}
+	m.claimed.Set(float64(claimed))
+	m.tunnels.Set(float64(tunnels))
+	m.vlans.Set(float64(vlans))
+	if hasMAC {
+		m.hasMAC.Set(1)
+	} else {
+		m.hasMAC.Set(0)
+	}
+}
+
+func (m *Metrics) reported(nbCfg int) {
+	if m != nil {
+		m.nbCfg.Set(float64(nbCfg))
+	}
+}

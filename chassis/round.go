@@ -1,0 +1,213 @@
+package chassis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/sirupsen/logrus"
+)
+
+// round reads both caches, decides, and applies the difference: the local
+// OVSDB first, then the SB (registration, claims and, when everything
+// before it was acknowledged, the barrier).
+func (c *Chassis) round(ctx context.Context) error {
+	sbc, _ := c.sbMon.Get()
+	lc, _ := c.ovsMon.Get()
+	if sbc == nil || lc == nil {
+		return nil // a monitor pokes when its client is ready
+	}
+	lv, err := readLocal(ctx, lc)
+	if err != nil {
+		return err
+	}
+	id, why := c.identity(lv)
+	if why != "" {
+		if c.notes.set("identity", why) {
+			c.log.Warn("cannot register yet: " + why)
+		}
+		return nil
+	}
+	if c.notes.clear("identity") {
+		c.log.Info("identity complete")
+	}
+	sv, err := readSB(ctx, sbc)
+	if err != nil {
+		return err
+	}
+	mac := sv.MACs[id.Name]
+	status := ""
+	if mac == "" {
+		status = StatusNoMAC
+	}
+	reg := PlanRegistration(sv, id, status)
+	if reg.Fresh {
+		return c.register(ctx, sbc, reg, id)
+	}
+	c.registered = true
+	c.logMAC(mac)
+
+	ifaces := LocalIfaces(lv, c.cfg.IntegrationBridge)
+	claims := DecideClaims(sv, reg.Chassis, ifaces, mac != "")
+	var need []string
+	for _, s := range claims.Served {
+		need = append(need, s.Network)
+	}
+	vlans, exhausted := AllocateVLANs(need, AdoptedVLANs(lv, c.cfg.IntegrationBridge))
+	for _, n := range exhausted {
+		if c.notes.set("vlan/"+n, "exhausted") {
+			c.log.WithField("network", n).Error("no local VLAN left (4094 in use): its ports stay on the dead VLAN")
+		}
+	}
+	tags := PortTags(lv, ifaces, claims, vlans)
+	tunnels := DesiredTunnels(sv, id.Name, reg.Chassis, claims.Bound)
+	bcfg := BridgeConfig{Integration: c.cfg.IntegrationBridge, Tunnel: c.cfg.TunnelBridge,
+		DatapathType: c.cfg.DatapathType, Owner: id.Name, LocalIP: id.EncapIP}
+	plan := PlanOVS(lv, bcfg, tunnels, tags)
+	for _, b := range plan.Blocked {
+		if c.notes.set("blocked/"+b, b) {
+			c.log.Warn(b)
+		}
+	}
+	if len(plan.Ops) > 0 {
+		if err := transact(ctx, lc, plan.Ops); err != nil {
+			return fmt.Errorf("local OVSDB: %w", err)
+		}
+		if err := settle(ctx, func() (bool, error) {
+			lv2, err := readLocal(ctx, lc)
+			return err == nil && len(PlanOVS(lv2, bcfg, tunnels, tags).Ops) == 0, err
+		}); err != nil {
+			c.log.WithError(err).Debug("local OVSDB")
+		}
+	}
+	c.logTunnels(tunnels)
+
+	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims)...)
+	reported := -1
+	if sv.Global != nil && !claims.Pending && reg.Private != "" {
+		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok {
+			ops = append(ops, op)
+			reported = sv.Global.NbCfg
+		}
+	}
+	if err := transact(ctx, sbc, ops); err != nil {
+		return fmt.Errorf("SB: %w", err)
+	}
+	c.logClaims(sv, ifaces, claims)
+	if reported >= 0 {
+		c.cfg.Metrics.reported(reported)
+		c.log.WithField("nb_cfg", reported).Debug("reported nb_cfg")
+	}
+	if len(ops) > 0 {
+		if err := settle(ctx, func() (bool, error) { return c.shows(ctx, sbc, id, status, reg.Chassis, claims, reported) }); err != nil {
+			c.log.WithError(err).Debug("SB")
+		}
+	}
+	c.cfg.Metrics.state(len(claims.Bound), len(tunnels), len(vlans), mac != "")
+	if len(plan.Ops)+len(ops) > 0 {
+		c.log.WithFields(logrus.Fields{"ovs_ops": len(plan.Ops), "sb_ops": len(ops)}).Debug("round applied changes")
+	}
+	return nil
+}
+
+// register inserts our rows (a first start, or rows deleted while we ran).
+func (c *Chassis) register(ctx context.Context, sbc client.Client, reg RegPlan, id Identity) error {
+	if err := transact(ctx, sbc, reg.Ops); err != nil {
+		return fmt.Errorf("SB: registering: %w", err)
+	}
+	l := c.log.WithFields(logrus.Fields{"hostname": id.Hostname, "encap_ip": id.EncapIP})
+	if c.registered {
+		l.Warn("our Chassis row was deleted while we ran (ovn-sbctl chassis-del?): registered again; retire a host by stopping dvr-chassis first, then dvr-chassis unregister")
+	} else {
+		l.Info("registered the chassis (Chassis, vxlan Encap, Chassis_Private)")
+	}
+	c.registered = true
+	return settle(ctx, func() (bool, error) {
+		sv, err := readSB(ctx, sbc)
+		if err != nil {
+			return false, err
+		}
+		_, ok := sv.ChassisByName(id.Name)
+		return ok, nil
+	})
+}
+
+// shows reports whether the SB cache shows this round's commit.
+func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, status, self string, claims ClaimPlan, reported int) (bool, error) {
+	sv, err := readSB(ctx, sbc)
+	if err != nil {
+		return false, err
+	}
+	if len(PlanRegistration(sv, id, status).Ops) > 0 {
+		return false, nil
+	}
+	for _, u := range claims.Claim {
+		// Bound to anyone: ours, or another chassis won the race (the
+		// claim's where clause then matched nothing).
+		if pb, ok := sv.Ports[u]; ok && pb.Chassis == nil {
+			return false, nil
+		}
+	}
+	for _, u := range claims.Release {
+		if pb, ok := sv.Ports[u]; ok && pb.Chassis != nil && *pb.Chassis == self {
+			return false, nil
+		}
+	}
+	if reported >= 0 {
+		if cp, ok := sv.PrivateByName(id.Name); !ok || cp.NbCfg != reported {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (c *Chassis) logMAC(mac string) {
+	switch {
+	case mac == "" && c.notes.set("mac", "none"):
+		c.log.Warn("waiting for this chassis' DVR MAC (no DVR_MAC_Binding names it yet: is dvr-northd running?); " +
+			"claiming no new port until it has one, and saying so in Chassis_Private external_ids:" + StatusKey)
+	case mac != "" && c.notes.set("mac", mac):
+		c.log.WithField("dvr_mac", mac).Info("has its DVR MAC")
+	}
+}
+
+func (c *Chassis) logTunnels(tunnels []Tunnel) {
+	live := map[string]bool{}
+	for _, t := range tunnels {
+		live[t.Name] = true
+		if c.notes.set("tunnel/"+t.Name, t.RemoteIP) {
+			c.log.WithFields(logrus.Fields{"port": t.Name, "remote_ip": t.RemoteIP, "remote_chassis": t.Chassis}).Info("tunnel port up: a network is shared with that chassis")
+		}
+	}
+	for _, n := range c.notes.keep("tunnel/", live) {
+		c.log.WithField("port", n).Info("tunnel port removed: no network is shared with that chassis any more")
+	}
+}
+
+func (c *Chassis) logClaims(sv *SBView, ifaces []LocalIface, claims ClaimPlan) {
+	for _, u := range claims.Claim {
+		c.log.WithField("port", sv.Ports[u].LogicalPort).Info("claimed the port for this chassis")
+	}
+	for _, u := range claims.Release {
+		c.log.WithField("port", sv.Ports[u].LogicalPort).Info("released the port: its interface is gone")
+	}
+	live := map[string]bool{}
+	for _, li := range ifaces {
+		why, ok := claims.Unserved[li.Name]
+		if !ok {
+			continue
+		}
+		live[li.Name] = true
+		if why == BoundElsewhere {
+			why = fmt.Sprintf("%s (%s): not fought over; claimed once released", why, claims.Holder[li.Name])
+		}
+		if c.notes.set("unserved/"+li.Name, why) {
+			c.log.WithFields(logrus.Fields{"port": li.IfaceID, "interface": li.Name}).Warn("not serving the interface: " + why)
+		}
+	}
+	for _, n := range c.notes.keep("unserved/", live) {
+		c.log.WithField("interface", n).Info("the interface is served now, or gone")
+	}
+}

@@ -1,0 +1,89 @@
+package chassis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/vswitchd"
+)
+
+// Unregister deletes the Chassis (with its Encap) and Chassis_Private rows
+// named name, in one transaction, and returns how many rows of each went.
+// dvr-northd then frees the chassis' DVR MAC and router bindings, and
+// OVSDB clears the Port_Binding.chassis references. The caller makes sure
+// no dvr-chassis runs for it (it would register again).
+func Unregister(ctx context.Context, sb ovsdbconn.Config, name string) (chassis, private int, err error) {
+	if name == "" {
+		return 0, 0, errors.New("no chassis name")
+	}
+	m, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		return 0, 0, err
+	}
+	c, err := connect(ctx, sb, m)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer c.Close()
+	byName := []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, name)}
+	ops := []ovsdb.Operation{
+		{Op: ovsdb.OperationDelete, Table: sbdb.ChassisTable, Where: byName},
+		{Op: ovsdb.OperationDelete, Table: sbdb.ChassisPrivateTable, Where: byName},
+	}
+	res, err := c.Transact(ctx, ops...)
+	if err != nil {
+		return 0, 0, err
+	}
+	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
+		return 0, 0, err
+	}
+	return res[0].Count, res[1].Count, nil
+}
+
+// ReadSystemID reads Open_vSwitch external_ids:system-id from the local
+// OVSDB.
+func ReadSystemID(ctx context.Context, ovs ovsdbconn.Config) (string, error) {
+	m, err := vswitchd.FullDatabaseModel()
+	if err != nil {
+		return "", err
+	}
+	c, err := connect(ctx, ovs, m)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	o := &vswitchd.OpenvSwitch{}
+	if _, err := c.Monitor(ctx, c.NewMonitor(client.WithTable(o, &o.ExternalIDs))); err != nil {
+		return "", err
+	}
+	var roots []vswitchd.OpenvSwitch
+	if err := c.List(ctx, &roots); err != nil {
+		return "", err
+	}
+	if len(roots) == 0 || roots[0].ExternalIDs["system-id"] == "" {
+		return "", fmt.Errorf("%s: Open_vSwitch external_ids:system-id is not set", ovs.Endpoints)
+	}
+	return roots[0].ExternalIDs["system-id"], nil
+}
+
+// connect makes a one-shot client (always with a logger, not leader-only).
+func connect(ctx context.Context, cfg ovsdbconn.Config, m model.ClientDBModel) (client.Client, error) {
+	discard := logr.Discard()
+	cfg.Logger, cfg.LeaderOnly = &discard, false
+	c, err := cfg.NewClient(m)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", cfg.Endpoints, err)
+	}
+	return c, nil
+}

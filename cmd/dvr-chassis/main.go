@@ -1,0 +1,213 @@
+// Command dvr-chassis is the per-hypervisor DVR daemon: it registers the
+// hypervisor in the SB, builds br-int/br-tun through the local OVSDB,
+// claims the VM ports plugged here and reports the nb_cfg it applied. See
+// the chassis package doc.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/sirupsen/logrus"
+	"github.com/urfave/cli/v2"
+
+	"github.com/dvr-ovn/dvr/chassis"
+	"github.com/dvr-ovn/dvr/internal/daemon"
+	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
+)
+
+func main() {
+	if err := app().Run(os.Args); err != nil {
+		fmt.Fprintf(os.Stderr, "dvr-chassis: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// Flags both the daemon and unregister take.
+// (Not Required: urfave/cli checks the app's required flags before it runs
+// a subcommand, so sbConfig checks --sb.)
+func commonFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "sb", Usage: "SB database (required): unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster (any member: not leader-only)", EnvVars: []string{"DVR_SB_DB"}},
+		&cli.StringFlag{Name: "ovs-db", Value: "unix:/var/run/openvswitch/db.sock", Usage: "the local Open_vSwitch database"},
+		&cli.StringFlag{Name: "system-id", Usage: "the chassis name (default: the local Open_vSwitch external_ids:system-id)"},
+		&cli.StringFlag{Name: "private-key", Usage: "SSL private key file (for ssl: endpoints)"},
+		&cli.StringFlag{Name: "certificate", Usage: "SSL certificate file"},
+		&cli.StringFlag{Name: "ca-cert", Usage: "SSL CA certificate file"},
+		&cli.StringFlag{Name: "pidfile", Usage: "write the process id to this file and hold a lock on it: a second instance with the same file refuses to start (removed on exit); unregister refuses while a live daemon holds it"},
+	}
+}
+
+func app() *cli.App {
+	return &cli.App{
+		Name:  "dvr-chassis",
+		Usage: "register this hypervisor, build br-int/br-tun and claim its VM ports for DVR",
+		Flags: append(commonFlags(),
+			&cli.StringFlag{Name: "encap-ip", Usage: "the VXLAN endpoint IPv4 address (default: external_ids:ovn-encap-ip)"},
+			&cli.StringFlag{Name: "encap-type", Value: "vxlan", Usage: "tunnel type: vxlan (the only one)"},
+			&cli.StringFlag{Name: "integration-bridge", Value: "br-int", Usage: "the bridge VM ports are plugged into"},
+			&cli.StringFlag{Name: "tunnel-bridge", Value: "br-tun", Usage: "the bridge holding the VXLAN ports"},
+			&cli.StringFlag{Name: "datapath-type", Value: "system", Usage: "system|netdev (netdev: userspace, without the kernel module)"},
+			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
+			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
+			&cli.StringFlag{Name: "log-file", Usage: "append the log to this file instead of stderr; reopened on SIGHUP (for logrotate)"},
+			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9477)"},
+		),
+		Action: run,
+		Commands: []*cli.Command{{
+			Name:  "unregister",
+			Usage: "retire this host: delete its Chassis, Encap and Chassis_Private rows (stop the daemon first)",
+			Flags: commonFlags(),
+			Action: func(c *cli.Context) error {
+				return unregister(c, os.Stdout)
+			},
+		}},
+	}
+}
+
+func sbConfig(c *cli.Context) (ovsdbconn.Config, ovsdbconn.Config, error) {
+	sb := ovsdbconn.Config{Endpoints: c.String("sb"), PrivateKey: c.String("private-key"), Certificate: c.String("certificate"), CACert: c.String("ca-cert")}
+	ovs := ovsdbconn.Config{Endpoints: c.String("ovs-db")}
+	if sb.Endpoints == "" {
+		return sb, ovs, errors.New("--sb (or $DVR_SB_DB) is required")
+	}
+	for _, flag := range []string{"sb", "ovs-db"} {
+		if _, err := ovsdbrpc.ParseEndpoints(c.String(flag)); err != nil {
+			return sb, ovs, fmt.Errorf("--%s: %w", flag, err)
+		}
+	}
+	return sb, ovs, nil
+}
+
+func run(c *cli.Context) (err error) {
+	// Caught first, so that no SIGHUP or SIGTERM during start-up ends the
+	// process without cleanup.
+	hup := daemon.CatchHangup()
+	defer hup.Stop()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if c.Args().Len() > 0 {
+		return fmt.Errorf("unknown command %q", c.Args().First())
+	}
+	log := logrus.New()
+	lvl, err := logrus.ParseLevel(c.String("log-level"))
+	if err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	log.SetLevel(lvl)
+	switch c.String("log-format") {
+	case "text":
+	case "json":
+		log.SetFormatter(&logrus.JSONFormatter{})
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", c.String("log-format"))
+	}
+	if t := c.String("encap-type"); t != "vxlan" {
+		return fmt.Errorf("--encap-type must be vxlan (the only type dvr-chassis tunnels over), not %q", t)
+	}
+	sb, ovs, err := sbConfig(c)
+	if err != nil {
+		return err
+	}
+	var logFile *daemon.LogFile
+	if p := c.String("log-file"); p != "" {
+		if logFile, err = daemon.OpenLogFile(p); err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer logFile.Close()
+		log.SetOutput(logFile)
+		defer func() {
+			if err != nil {
+				log.Error("dvr-chassis: " + err.Error())
+			}
+		}()
+	}
+	hup.Serve(log, logFile)
+	if p := c.String("pidfile"); p != "" {
+		pf, err := daemon.LockPidFile(p)
+		if err != nil {
+			return fmt.Errorf("--pidfile %w", err)
+		}
+		defer pf.Release()
+		switch {
+		case pf.StaleRunning:
+			log.WithField("pidfile", p).Warnf("took over the pid file of process %d, which runs but did not lock it", pf.Stale)
+		case pf.Stale != 0:
+			log.WithField("pidfile", p).Infof("took over the pid file of process %d, which is not running", pf.Stale)
+		}
+	}
+	var metrics *chassis.Metrics
+	if a := c.String("metrics-address"); a != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		metrics = chassis.NewMetrics(reg)
+		srv := &http.Server{Addr: a, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.WithError(err).Error("metrics server stopped")
+			}
+		}()
+		defer srv.Close()
+	}
+	ch, err := chassis.New(chassis.Config{
+		SB: sb, OVS: ovs, SystemID: c.String("system-id"), EncapIP: c.String("encap-ip"),
+		IntegrationBridge: c.String("integration-bridge"), TunnelBridge: c.String("tunnel-bridge"),
+		DatapathType: c.String("datapath-type"), Log: log, Metrics: metrics,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("dvr-chassis starting")
+	err = ch.Run(ctx)
+	log.Info("dvr-chassis stopped")
+	return err
+}
+
+// unregister deletes this host's rows, refusing while a daemon holds the
+// pid file.
+func unregister(c *cli.Context, out *os.File) error {
+	sb, ovs, err := sbConfig(c)
+	if err != nil {
+		return err
+	}
+	if p := c.String("pidfile"); p != "" {
+		pf, err := daemon.LockPidFile(p)
+		var held *daemon.HeldError
+		if errors.As(err, &held) {
+			return fmt.Errorf("refusing to unregister: dvr-chassis runs (%v) and would register again; stop it first", err)
+		}
+		if err != nil {
+			return fmt.Errorf("--pidfile %w", err)
+		}
+		// Held for the unregistration, so no daemon starts meanwhile.
+		defer pf.Release()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	name := c.String("system-id")
+	if name == "" {
+		if name, err = chassis.ReadSystemID(ctx, ovs); err != nil {
+			return err
+		}
+	}
+	nc, np, err := chassis.Unregister(ctx, sb, name)
+	if err != nil {
+		return err
+	}
+	if nc == 0 && np == 0 {
+		fmt.Fprintf(out, "chassis %s was not registered: nothing to remove\n", name)
+		return nil
+	}
+	fmt.Fprintf(out, "unregistered chassis %s (Chassis: %d row, Chassis_Private: %d row; its Encap went with it)\n", name, nc, np)
+	return nil
+}
