@@ -192,6 +192,13 @@ func timeProc(env []string, bin string, args ...string) (time.Duration, error) {
 }
 
 func run() error {
+	if v := os.Getenv("BENCH_PROBE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		return probe(n, os.Getenv("BENCH_PROBE_DIR"))
+	}
 	cfg, err := loadConfig()
 	if err != nil {
 		return err

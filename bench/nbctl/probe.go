@@ -1,0 +1,86 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"time"
+
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
+	"github.com/dvr-ovn/dvr/nbctl"
+	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
+	"github.com/dvr-ovn/dvr/schema"
+)
+
+// probe (BENCH_PROBE=N, BENCH_PROBE_DIR=DIR) loads the big-parent NB of
+// n ports, prints the server floors and times `lsp-add bs P --
+// lsp-set-addresses P "MAC IP"` in-process, writing a CPU profile of those
+// runs to DIR/cpu-<n>.pprof.
+func probe(n int, dir string) error {
+	ctx := context.Background()
+	s, err := benchkit.StartServer(schema.NB, false)
+	if err != nil {
+		return err
+	}
+	defer s.Stop()
+	if err := fixtures.LoadNB(ctx, s.Endpoint(), fixtures.MustGenerate(1, 10, 100, 0), 0); err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := loadBig(ctx, s.Endpoint(), n); err != nil {
+		return err
+	}
+	logf("probe: loaded %d ports in %v", n, time.Since(t0))
+	f, err := measureBigFloor(ctx, s.Endpoint(), 10)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("n=%d minimal %s ms | %d per-row selects %s ms (%d B) | whole LSP table %s ms (%d B) | %d guards %s ms (%d B)\n",
+		n, ms(f.minimal.median()), n, ms(f.perRow.median()), f.perRowB, ms(f.wholeTbl.median()), f.wholeTblB,
+		n, ms(f.guards.median()), f.guardsB)
+	if os.Getenv("BENCH_PROBE_ALT") != "" {
+		return probeAlt(ctx, s.Endpoint())
+	}
+	var prof *os.File
+	if dir != "" {
+		if prof, err = os.Create(filepath.Join(dir, fmt.Sprintf("cpu-%d.pprof", n))); err != nil {
+			return err
+		}
+		defer prof.Close()
+		if err := pprof.StartCPUProfile(prof); err != nil {
+			return err
+		}
+	}
+	var ts samples
+	o := nbctl.Options{DB: s.Endpoint(), Stdout: io.Discard}
+	for i := 0; i < 20; i++ {
+		name := fmt.Sprintf("probe%d", i)
+		t0 := time.Now()
+		if err := nbctl.Run(ctx, o, []string{"lsp-add", bigSwitch, name, "--", "lsp-set-addresses", name,
+			fmt.Sprintf("fa:16:3f:ff:00:%02x %s", i, bigIP(60000+i))}); err != nil {
+			return err
+		}
+		ts = append(ts, time.Since(t0))
+	}
+	if prof != nil {
+		pprof.StopCPUProfile()
+	}
+	fmt.Printf("n=%d in-process lsp-add+lsp-set-addresses median %s ms p99 %s ms\n", n, ms(ts.median()), ms(ts.p99()))
+	for _, bin := range []string{"bin/dvr-nbctl", "ovn-nbctl"} {
+		var ts samples
+		for i := 0; i < 10; i++ {
+			name := fmt.Sprintf("probe-%d-%d", len(bin), i)
+			d, err := timeProc(nil, bin, "--db="+s.Endpoint(), "lsp-add", bigSwitch, name, "--", "lsp-set-addresses", name,
+				fmt.Sprintf("fa:16:3f:fe:%02x:%02x %s", len(bin), i, bigIP(61000+100*len(bin)+i)))
+			if err != nil {
+				return err
+			}
+			ts = append(ts, d)
+		}
+		fmt.Printf("n=%d %s one-shot median %s ms p99 %s ms\n", n, bin, ms(ts.median()), ms(ts.p99()))
+	}
+	return nil
+}
