@@ -163,11 +163,16 @@ func (t *txn) parentOf(p *row) (*row, error) {
 }
 
 // portsOf loads every port of a switch or router (sorted by name): its
-// ports set, re-asserted at commit, and each port row.
+// ports set, re-asserted at commit, and each port row with the columns
+// the address checks and lists need (also re-asserted), through the raw
+// path of rawread.go.
 func (t *txn) portsOf(parent *row) ([]*row, error) {
 	if !parent.loaded["ports"] {
-		if _, err := t.read(query{table: parent.table, where: []ovsdb.Condition{ovsdbops.UUIDCond(parent.uuid)}, columns: []string{"ports"}, verify: verifyRows}); err != nil {
+		if err := t.readByUUID(parent.table, []string{parent.uuid}, []string{"ports"}); err != nil {
 			return nil, err
+		}
+		if !parent.loaded["ports"] { // the parent is gone: its ports are none
+			return nil, nil
 		}
 	}
 	var uuids []string
@@ -182,23 +187,31 @@ func (t *txn) portsOf(parent *row) ([]*row, error) {
 	cols := tableCols[ptable]
 	// Only the columns the address checks and lists need: decoding whole
 	// rows is most of the cost of reading a large switch.
-	var qs []query
+	var fresh []string
+	var partial []query
 	for _, u := range uuids {
-		if r := t.rows[u]; r != nil && r.hasAll(cols[1]) {
-			continue
+		r := t.rows[u]
+		switch {
+		case r != nil && r.hasAll(cols[1]):
+		case r == nil:
+			fresh = append(fresh, u)
+		default: // read before with other columns: merge the rest
+			partial = append(partial, query{table: ptable, where: []ovsdb.Condition{ovsdbops.UUIDCond(u)}, columns: cols[1], check: cols[1], verify: verifyRows})
 		}
-		qs = append(qs, query{table: ptable, where: []ovsdb.Condition{ovsdbops.UUIDCond(u)}, columns: cols[1], check: cols[1], verify: verifyRows})
 	}
-	for len(qs) > 0 {
-		n := min(len(qs), 1000)
-		if _, err := t.read(qs[:n]...); err != nil {
+	if err := t.readByUUID(ptable, fresh, cols[1]); err != nil {
+		return nil, err
+	}
+	for len(partial) > 0 {
+		n := min(len(partial), 1000)
+		if _, err := t.read(partial[:n]...); err != nil {
 			return nil, err
 		}
-		qs = qs[n:]
+		partial = partial[n:]
 	}
 	var out []*row
 	for _, u := range uuids {
-		if r := t.rows[u]; r != nil && !r.deleted {
+		if r := t.rows[u]; r != nil && !r.deleted && r.hasAll(cols[1]) {
 			t.parent[u] = parent.uuid
 			out = append(out, r)
 		}

@@ -2,6 +2,7 @@ package nbctl
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -29,6 +30,31 @@ func (r *recorder) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsd
 	}
 	r.mu.Unlock()
 	return r.DB.Transact(ctx, ops...)
+}
+
+// TransactJSON records encoded operations by their op, table and where.
+func (r *recorder) TransactJSON(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
+	call := make([]ovsdb.Operation, len(ops))
+	for i, raw := range ops {
+		var op struct {
+			Op    string            `json:"op"`
+			Table string            `json:"table"`
+			Where []json.RawMessage `json:"where"`
+		}
+		if err := json.Unmarshal(raw, &op); err != nil {
+			return nil, err
+		}
+		call[i] = ovsdb.Operation{Op: op.Op, Table: op.Table, Where: make([]ovsdb.Condition, len(op.Where))}
+	}
+	r.mu.Lock()
+	r.calls = append(r.calls, call)
+	for _, op := range call {
+		if op.Op == ovsdb.OperationSelect && len(op.Where) == 0 {
+			r.selAll++
+		}
+	}
+	r.mu.Unlock()
+	return r.DB.TransactJSON(ctx, ops)
 }
 
 func (r *recorder) summary() string {
