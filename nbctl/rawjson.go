@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // A minimal reader of the JSON ovsdb-server sends back for the reads of
@@ -262,4 +263,52 @@ func ovsStringMap(b []byte) (map[string]string, error) {
 		return err
 	})
 	return out, err
+}
+
+// ovsOptInt decodes an optional integer (a set of 0 or 1).
+func ovsOptInt(b []byte) (*int, error) {
+	if tag, x, ok, err := ovsPair(b); err != nil {
+		return nil, err
+	} else if ok {
+		if tag != "set" {
+			return nil, errShape
+		}
+		var v *int
+		err := eachElem(x, func(e []byte) error {
+			n, err := strconv.Atoi(string(e))
+			v = &n
+			return err
+		})
+		return v, err
+	}
+	n, err := strconv.Atoi(string(b))
+	return &n, err
+}
+
+// ovsOptBool decodes an optional boolean (a set of 0 or 1).
+func ovsOptBool(b []byte) (*bool, error) {
+	parse := func(e []byte) (*bool, error) {
+		switch string(e) {
+		case "true":
+			return ptr(true), nil
+		case "false":
+			return ptr(false), nil
+		}
+		return nil, errShape
+	}
+	if tag, x, ok, err := ovsPair(b); err != nil {
+		return nil, err
+	} else if ok {
+		if tag != "set" {
+			return nil, errShape
+		}
+		var v *bool
+		err := eachElem(x, func(e []byte) error {
+			var err error
+			v, err = parse(e)
+			return err
+		})
+		return v, err
+	}
+	return parse(b)
 }

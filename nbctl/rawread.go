@@ -40,6 +40,12 @@ func rawColumn(m model.Model, col string, v []byte) (ok bool, err error) {
 			m.Addresses, err = ovsStrings(v)
 		case "options":
 			m.Options, err = ovsStringMap(v)
+		case "parent_name":
+			m.ParentName, err = ovsOptString(v)
+		case "tag":
+			m.Tag, err = ovsOptInt(v)
+		case "up":
+			m.Up, err = ovsOptBool(v)
 		default:
 			return false, nil
 		}
@@ -53,6 +59,8 @@ func rawColumn(m model.Model, col string, v []byte) (ok bool, err error) {
 			m.Networks, err = ovsStrings(v)
 		case "peer":
 			m.Peer, err = ovsOptString(v)
+		case "options":
+			m.Options, err = ovsStringMap(v)
 		default:
 			return false, nil
 		}
@@ -115,9 +123,10 @@ type rawRow struct {
 }
 
 // readByUUID reads the rows of table with these UUIDs (columns cols, all
-// of which rawReadable accepts), merges them into the view and guards
-// each one found with a wait on cols. Rows gone meanwhile are skipped.
-func (t *txn) readByUUID(table string, uuids, cols []string) error {
+// of which rawReadable accepts), merges them into the view and, when
+// guard is set, guards each one found with a wait on cols (verifyRows).
+// Rows gone meanwhile are skipped.
+func (t *txn) readByUUID(table string, uuids, cols []string, guard bool) error {
 	if len(uuids) == 0 {
 		return nil
 	}
@@ -163,6 +172,7 @@ func (t *txn) readByUUID(table string, uuids, cols []string) error {
 			}
 		}()
 	}
+	t.reserve(len(uuids))
 	wg.Wait()
 	for _, ch := range chunks {
 		if ch.err != nil {
@@ -177,12 +187,33 @@ func (t *txn) readByUUID(table string, uuids, cols []string) error {
 			if err := t.mergeRaw(table, rr, cols); err != nil {
 				return err
 			}
+			if !guard {
+				continue
+			}
 			w := make([]byte, 0, len(waitPre)+len(rr.uuid)+len(waitMid)+len(rr.obj)+2)
 			w = append(append(append(append(append(w, waitPre...), rr.uuid...), waitMid...), rr.obj...), "]}"...)
 			t.rawWaits = append(t.rawWaits, w)
 		}
 	}
 	return nil
+}
+
+// reserve makes room in the view's maps for n more rows at once, instead
+// of growing them step by step.
+func (t *txn) reserve(n int) {
+	if n < 1000 {
+		return
+	}
+	rows := make(map[string]*row, len(t.rows)+n)
+	for k, v := range t.rows {
+		rows[k] = v
+	}
+	t.rows = rows
+	names := make(map[string][]*row, len(t.names)+n)
+	for k, v := range t.names {
+		names[k] = v
+	}
+	t.names = names
 }
 
 // parseSelects splits the reply to one select per UUID into rows.
@@ -253,7 +284,7 @@ func (t *txn) mergeRaw(table string, rr *rawRow, cols []string) error {
 	r := t.rows[rr.uuid]
 	fresh := r == nil
 	if fresh {
-		r = &row{table: table, uuid: rr.uuid, m: newModel(table, rr.uuid), loaded: map[string]bool{}}
+		r = &row{table: table, uuid: rr.uuid, m: newModel(table, rr.uuid), loaded: make(map[string]bool, len(cols))}
 		t.rows[rr.uuid] = r
 	}
 	for j, c := range cols {

@@ -234,8 +234,8 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 	if err != nil {
 		return 0, false, fmt.Errorf("transaction failed: %w", err)
 	}
-	var res []ovsdb.OperationResult
-	if err := json.Unmarshal(reply, &res); err != nil {
+	res, err := decodeResults(reply)
+	if err != nil {
 		return 0, false, fmt.Errorf("transaction failed: reply: %w", err)
 	}
 	if e := firstError(res, len(ops)); e != nil {
@@ -256,6 +256,23 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 		}
 	}
 	return cfg, waitNeeded, nil
+}
+
+// decodeResults decodes a transact reply; the empty results of thousands
+// of waits are not worth encoding/json's time.
+func decodeResults(reply []byte) ([]ovsdb.OperationResult, error) {
+	var res []ovsdb.OperationResult
+	err := eachElem(reply, func(e []byte) error {
+		var r ovsdb.OperationResult
+		if string(e) != "{}" {
+			if err := json.Unmarshal(e, &r); err != nil {
+				return err
+			}
+		}
+		res = append(res, r)
+		return nil
+	})
+	return res, err
 }
 
 // explain turns a failed transaction into the user's error.
