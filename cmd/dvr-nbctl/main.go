@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -17,17 +16,7 @@ import (
 	"github.com/dvr-ovn/dvr/nbctl"
 )
 
-// oneShotGC: a run lives for milliseconds, so the collector waits until
-// the heap reaches this size instead of running every few MiB while a large
-// reply is read (a switch of 20,000 ports allocates some 100 MiB). GOGC or
-// GOMEMLIMIT in the environment keep the runtime's own settings.
-const oneShotGC = 256 << 20
-
 func main() {
-	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetGCPercent(-1)
-		debug.SetMemoryLimit(oneShotGC)
-	}
 	globals, chain := nbctl.SplitGlobal(os.Args[1:])
 	app := &cli.App{
 		Name:      "dvr-nbctl",
