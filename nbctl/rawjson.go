@@ -174,15 +174,27 @@ func ovsPair(b []byte) (tag string, x []byte, ok bool, err error) {
 	if len(b) == 0 || b[0] != '[' {
 		return "", nil, false, nil
 	}
-	var parts [][]byte
-	if err := eachElem(b, func(e []byte) error { parts = append(parts, e); return nil }); err != nil {
+	i := skipWS(b, 1)
+	te, err := valueEnd(b, i)
+	if err != nil {
 		return "", nil, false, err
 	}
-	if len(parts) != 2 {
+	if tag, err = jsonString(b[i:te]); err != nil {
+		return "", nil, false, err
+	}
+	i = skipWS(b, te)
+	if i >= len(b) || b[i] != ',' {
 		return "", nil, false, errShape
 	}
-	tag, err = jsonString(parts[0])
-	return tag, parts[1], true, err
+	i = skipWS(b, i+1)
+	xe, err := valueEnd(b, i)
+	if err != nil {
+		return "", nil, false, err
+	}
+	if e := skipWS(b, xe); e != len(b)-1 || b[e] != ']' {
+		return "", nil, false, errShape
+	}
+	return tag, b[i:xe], true, nil
 }
 
 // ovsStrings decodes an OVSDB set of strings (a bare string is a set of one).

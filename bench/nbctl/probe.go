@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"time"
 
@@ -41,6 +42,28 @@ func probe(n int, dir string) error {
 	fmt.Printf("n=%d minimal %s ms | %d per-row selects %s ms (%d B) | whole LSP table %s ms (%d B) | %d guards %s ms (%d B)\n",
 		n, ms(f.minimal.median()), n, ms(f.perRow.median()), f.perRowB, ms(f.wholeTbl.median()), f.wholeTblB,
 		n, ms(f.guards.median()), f.guardsB)
+	if os.Getenv("BENCH_PROBE_GC") != "" {
+		// A/B of dvr-nbctl's collector settings, interleaved.
+		var a, b samples
+		for i := 0; i < 20; i++ {
+			for k, env := range [][]string{nil, {"GOGC=100"}} {
+				name := fmt.Sprintf("gc-%d-%d", k, i)
+				d, err := timeProc(env, "bin/dvr-nbctl", "--db="+s.Endpoint(), "lsp-add", bigSwitch, name, "--", "lsp-set-addresses", name,
+					fmt.Sprintf("fa:16:3f:fd:%02x:%02x %s", k, i, bigIP(62000+100*k+i)))
+				if err != nil {
+					return err
+				}
+				if k == 0 {
+					a = append(a, d)
+				} else {
+					b = append(b, d)
+				}
+			}
+		}
+		fmt.Printf("n=%d one-shot: default (no GC below 256 MiB) median %s ms p99 %s; GOGC=100 median %s ms p99 %s\n",
+			n, ms(a.median()), ms(a.p99()), ms(b.median()), ms(b.p99()))
+		return nil
+	}
 	if os.Getenv("BENCH_PROBE_ALT") != "" {
 		return probeAlt(ctx, s.Endpoint())
 	}
@@ -55,6 +78,8 @@ func probe(n int, dir string) error {
 		}
 	}
 	var ts samples
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
 	o := nbctl.Options{DB: s.Endpoint(), Stdout: io.Discard}
 	for i := 0; i < 20; i++ {
 		name := fmt.Sprintf("probe%d", i)
@@ -68,6 +93,9 @@ func probe(n int, dir string) error {
 	if prof != nil {
 		pprof.StopCPUProfile()
 	}
+	runtime.ReadMemStats(&ms1)
+	fmt.Printf("n=%d in-process: %.1f MB allocated per run, %d GCs in 20 runs\n", n,
+		float64(ms1.TotalAlloc-ms0.TotalAlloc)/20e6, ms1.NumGC-ms0.NumGC)
 	fmt.Printf("n=%d in-process lsp-add+lsp-set-addresses median %s ms p99 %s ms\n", n, ms(ts.median()), ms(ts.p99()))
 	for _, bin := range []string{"bin/dvr-nbctl", "ovn-nbctl"} {
 		var ts samples
