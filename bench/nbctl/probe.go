@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
@@ -42,6 +43,12 @@ func probe(n int, dir string) error {
 	fmt.Printf("n=%d minimal %s ms | %d per-row selects %s ms (%d B) | whole LSP table %s ms (%d B) | %d guards %s ms (%d B)\n",
 		n, ms(f.minimal.median()), n, ms(f.perRow.median()), f.perRowB, ms(f.wholeTbl.median()), f.wholeTblB,
 		n, ms(f.guards.median()), f.guardsB)
+	if os.Getenv("BENCH_PROBE_HOLD") != "" {
+		// Keep the server for commands by hand, until stdin closes.
+		fmt.Printf("probe: NB of %d ports at %s; close stdin to stop\n", n, s.Endpoint())
+		_, _ = io.Copy(io.Discard, os.Stdin)
+		return nil
+	}
 	if os.Getenv("BENCH_PROBE_GC") != "" {
 		// A/B of dvr-nbctl's collector settings, interleaved.
 		var a, b samples
@@ -83,9 +90,13 @@ func probe(n int, dir string) error {
 	o := nbctl.Options{DB: s.Endpoint(), Stdout: io.Discard}
 	for i := 0; i < 20; i++ {
 		name := fmt.Sprintf("probe%d", i)
+		args := []string{"lsp-add", bigSwitch, name, "--", "lsp-set-addresses", name,
+			fmt.Sprintf("fa:16:3f:ff:00:%02x %s", i, bigIP(60000+i))}
+		if v := os.Getenv("BENCH_PROBE_CMD"); v != "" {
+			args = strings.Fields(v) // another command, e.g. "show bs"
+		}
 		t0 := time.Now()
-		if err := nbctl.Run(ctx, o, []string{"lsp-add", bigSwitch, name, "--", "lsp-set-addresses", name,
-			fmt.Sprintf("fa:16:3f:ff:00:%02x %s", i, bigIP(60000+i))}); err != nil {
+		if err := nbctl.Run(ctx, o, args); err != nil {
 			return err
 		}
 		ts = append(ts, time.Since(t0))
