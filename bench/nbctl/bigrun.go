@@ -27,8 +27,8 @@ import (
 type bigCmd struct {
 	name string
 	note string
-	// args for sample i of tool k (0 dvr, 1 ovn one-shot, 2 ovn daemon);
-	// nil: the tool has no such command.
+	// args for sample i of tool k (0 dvr-nbctl, 1 ovn-nbctl one-shot,
+	// 2 ovn-nbctl daemon, 3 the baseline dvr-nbctl).
 	args func(k, i int) []string
 }
 
@@ -61,7 +61,7 @@ func bigCmds(size, n int) []bigCmd {
 			args: func(k, i int) []string {
 				r := "ra" + port(k, i)
 				lrp, m, network := r+"-bs", mac(0x39, k, i), ip(50000, k, i)+"/16"
-				if k == 0 {
+				if k == 0 || k == 3 { // dvr-nbctl
 					return []string{"lr-add", r, "--", "lr-attach", r, bigSwitch, lrp, m, network}
 				}
 				lsp := bigSwitch + "-" + r
