@@ -18,5 +18,9 @@
 // Parsing and validation of values (addresses, networks, names) are pure
 // functions in addr.go and args.go; commands are in switch.go, port.go,
 // router.go and show.go; txn.go holds the view and commit.go builds the
-// transaction.
+// transaction. The reads of a whole parent (every port of a switch or
+// router, for the address and network checks and for show) take the raw
+// path of rawread.go: selects written as bytes, sent a few transactions at
+// once, decoded by rawjson.go without libovsdb's reflection, each row still
+// guarded by its wait.
 package nbctl
