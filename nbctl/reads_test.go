@@ -132,3 +132,40 @@ func TestOneShotCostIndependentOfSize(t *testing.T) {
 		t.Errorf("lsp-add: %d round trips, want 2: %s", len(rec.calls), rec.summary())
 	}
 }
+
+// TestBigSwitchReadCost: on a switch of 1,200 ports, lsp-set-addresses reads
+// the ports in transactions of rawChunk selects (3 here, not one per port
+// nor one per 1,000 as before) and still guards every port it read.
+func TestBigSwitchReadCost(t *testing.T) {
+	n := startNB(t)
+	n.must("init")
+	args := []string{"ls-add", "big"}
+	for i := 0; i < 1200; i++ {
+		args = append(args, "--", "lsp-add", "big", fmt.Sprintf("p%d", i))
+	}
+	n.must(args...)
+	rec := runRecorded(t, n, "lsp-set-addresses", "p0", "fa:16:3e:00:00:01 10.0.0.1")
+	var selects, waits, calls int
+	for _, call := range rec.calls {
+		n := 0
+		for _, op := range call {
+			switch {
+			case op.Op == ovsdb.OperationSelect && op.Table == "Logical_Switch_Port":
+				n++
+			case op.Op == ovsdb.OperationWait && op.Table == "Logical_Switch_Port":
+				waits++
+			}
+		}
+		if n > 0 {
+			calls++
+			selects += n
+		}
+	}
+	// p0 by name, then the 1,199 others by _uuid.
+	if calls != 1+3 || selects != 1200 {
+		t.Errorf("port selects: %d in %d transactions, want 1,200 in 4: %s", selects, calls, rec.summary())
+	}
+	if waits != 1200 {
+		t.Errorf("%d port waits at commit, want one per port read (1,200)", waits)
+	}
+}
