@@ -27,7 +27,7 @@ import (
 const rawChunk = 500
 
 // rawColumn decodes one column of table's row into m; ok is false for a
-// column the raw path does not know (the caller uses t.read then).
+// column the raw path does not know.
 func rawColumn(m model.Model, col string, v []byte) (ok bool, err error) {
 	switch m := m.(type) {
 	case *nbdb.LogicalSwitchPort:
@@ -98,22 +98,6 @@ func newModel(table, u string) model.Model {
 	return nil
 }
 
-// rawReadable reports whether the raw path can read cols of table.
-func rawReadable(table string, cols []string) bool {
-	m := newModel(table, "")
-	if m == nil {
-		return false
-	}
-	for _, c := range cols {
-		// Probe with a value of the column's kind: the decoder's
-		// answer for an unknown column does not depend on the value.
-		if ok, _ := rawColumn(m, c, []byte(`""`)); !ok {
-			return false
-		}
-	}
-	return true
-}
-
 // rawRow is one row of a raw read: its UUID, its JSON object as the
 // server sent it, and each requested column's value.
 type rawRow struct {
@@ -123,7 +107,7 @@ type rawRow struct {
 }
 
 // readByUUID reads the rows of table with these UUIDs (columns cols, all
-// of which rawReadable accepts), merges them into the view and, when
+// of which rawColumn decodes), merges them into the view and, when
 // guard is set, guards each one found with a wait on cols (verifyRows).
 // Rows gone meanwhile are skipped.
 func (t *txn) readByUUID(table string, uuids, cols []string, guard bool) error {
@@ -291,8 +275,10 @@ func (t *txn) mergeRaw(table string, rr *rawRow, cols []string) error {
 		if r.loaded[c] {
 			continue
 		}
-		if _, err := rawColumn(r.m, c, rr.vals[j]); err != nil {
+		if ok, err := rawColumn(r.m, c, rr.vals[j]); err != nil {
 			return fmt.Errorf("%s row %s: %w", table, rr.uuid, err)
+		} else if !ok {
+			return fmt.Errorf("%s.%s: not a column the raw path reads", table, c)
 		}
 		r.loaded[c] = true
 		if !fresh {
