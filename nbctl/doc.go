@@ -20,4 +20,9 @@
 // applies too; validity.go calls it, per command and on the chain's final
 // state before the commit. Commands are in switch.go, port.go, router.go
 // and show.go; txn.go holds the view and commit.go builds the transaction.
+// The reads of a whole parent (every port of a switch or router, for the
+// address and network checks and for show) take the raw path of
+// rawread.go: selects written as bytes, sent a few transactions at once,
+// decoded by rawjson.go without libovsdb's reflection, each row still
+// guarded by its wait.
 package nbctl

@@ -3,7 +3,8 @@ package nbctl
 import (
 	"fmt"
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
-	"sort"
+	"slices"
+	"strings"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
@@ -163,47 +164,82 @@ func (t *txn) parentOf(p *row) (*row, error) {
 }
 
 // portsOf loads every port of a switch or router (sorted by name): its
-// ports set, re-asserted at commit, and each port row.
+// ports set, re-asserted at commit, and each port row with the columns
+// the address checks and lists need (also re-asserted).
 func (t *txn) portsOf(parent *row) ([]*row, error) {
+	_, cols := childTable(parent)
+	return t.children(parent, cols[1], true)
+}
+
+// childTable is the table of parent's ports and its read and check columns.
+func childTable(parent *row) (string, [2][]string) {
+	if parent.table == nbdb.LogicalRouterTable {
+		return nbdb.LogicalRouterPortTable, tableCols[nbdb.LogicalRouterPortTable]
+	}
+	return nbdb.LogicalSwitchPortTable, tableCols[nbdb.LogicalSwitchPortTable]
+}
+
+// children loads parent's ports set and each port row with columns cols
+// (sorted by name), through the raw path of rawread.go. With guard, the
+// set and every row are re-asserted at commit (verifyRows; a row read
+// before with other columns is re-asserted on its table's check columns,
+// as t.read does); without, nothing is (verifyNone).
+func (t *txn) children(parent *row, cols []string, guard bool) ([]*row, error) {
 	if !parent.loaded["ports"] {
-		if _, err := t.read(query{table: parent.table, where: []ovsdb.Condition{ovsdbops.UUIDCond(parent.uuid)}, columns: []string{"ports"}, verify: verifyRows}); err != nil {
+		if err := t.readByUUID(parent.table, []string{parent.uuid}, []string{"ports"}, guard); err != nil {
 			return nil, err
+		}
+		if !parent.loaded["ports"] { // the parent is gone: its ports are none
+			return nil, nil
 		}
 	}
 	var uuids []string
-	ptable := nbdb.LogicalSwitchPortTable
 	switch m := parent.m.(type) {
 	case *nbdb.LogicalSwitch:
 		uuids = m.Ports
 	case *nbdb.LogicalRouter:
 		uuids = m.Ports
-		ptable = nbdb.LogicalRouterPortTable
 	}
-	cols := tableCols[ptable]
-	// Only the columns the address checks and lists need: decoding whole
-	// rows is most of the cost of reading a large switch.
-	var qs []query
-	for _, u := range uuids {
-		if r := t.rows[u]; r != nil && r.hasAll(cols[1]) {
-			continue
+	ptable, tc := childTable(parent)
+	mode, check := verifyNone, cols
+	if guard {
+		mode = verifyRows
+		if len(cols) != len(tc[1]) { // only the address columns are guarded as read
+			check = tc[1]
 		}
-		qs = append(qs, query{table: ptable, where: []ovsdb.Condition{ovsdbops.UUIDCond(u)}, columns: cols[1], check: cols[1], verify: verifyRows})
 	}
-	for len(qs) > 0 {
-		n := min(len(qs), 1000)
-		if _, err := t.read(qs[:n]...); err != nil {
+	// Only the columns needed: decoding whole rows is most of the cost of
+	// reading a large switch.
+	var fresh []string
+	var partial []query
+	for _, u := range uuids {
+		r := t.rows[u]
+		switch {
+		case r != nil && r.hasAll(cols):
+		case r == nil && (!guard || slices.Equal(check, cols)):
+			fresh = append(fresh, u)
+		default: // read before with other columns: merge the rest
+			partial = append(partial, query{table: ptable, where: []ovsdb.Condition{ovsdbops.UUIDCond(u)}, columns: cols, check: check, verify: mode})
+		}
+	}
+	if err := t.readByUUID(ptable, fresh, cols, guard); err != nil {
+		return nil, err
+	}
+	for len(partial) > 0 {
+		n := min(len(partial), 1000)
+		if _, err := t.read(partial[:n]...); err != nil {
 			return nil, err
 		}
-		qs = qs[n:]
+		partial = partial[n:]
 	}
 	var out []*row
 	for _, u := range uuids {
-		if r := t.rows[u]; r != nil && !r.deleted {
+		if r := t.rows[u]; r != nil && !r.deleted && r.hasAll(cols) {
 			t.parent[u] = parent.uuid
 			out = append(out, r)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return nameOf(out[i]) < nameOf(out[j]) })
+	slices.SortFunc(out, func(a, b *row) int { return strings.Compare(nameOf(a), nameOf(b)) })
 	return out, nil
 }
 

@@ -2,6 +2,7 @@ package nbctl
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
@@ -29,6 +30,31 @@ func (r *recorder) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsd
 	}
 	r.mu.Unlock()
 	return r.DB.Transact(ctx, ops...)
+}
+
+// TransactJSON records encoded operations by their op, table and where.
+func (r *recorder) TransactJSON(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
+	call := make([]ovsdb.Operation, len(ops))
+	for i, raw := range ops {
+		var op struct {
+			Op    string            `json:"op"`
+			Table string            `json:"table"`
+			Where []json.RawMessage `json:"where"`
+		}
+		if err := json.Unmarshal(raw, &op); err != nil {
+			return nil, err
+		}
+		call[i] = ovsdb.Operation{Op: op.Op, Table: op.Table, Where: make([]ovsdb.Condition, len(op.Where))}
+	}
+	r.mu.Lock()
+	r.calls = append(r.calls, call)
+	for _, op := range call {
+		if op.Op == ovsdb.OperationSelect && len(op.Where) == 0 {
+			r.selAll++
+		}
+	}
+	r.mu.Unlock()
+	return r.DB.TransactJSON(ctx, ops)
 }
 
 func (r *recorder) summary() string {
@@ -104,5 +130,42 @@ func TestOneShotCostIndependentOfSize(t *testing.T) {
 	rec := runRecorded(t, n, "lsp-add", "sw2", "a2")
 	if len(rec.calls) != 2 {
 		t.Errorf("lsp-add: %d round trips, want 2: %s", len(rec.calls), rec.summary())
+	}
+}
+
+// TestBigSwitchReadCost: on a switch of 1,200 ports, lsp-set-addresses reads
+// the ports in transactions of rawChunk selects (3 here, not one per port
+// nor one per 1,000 as before) and still guards every port it read.
+func TestBigSwitchReadCost(t *testing.T) {
+	n := startNB(t)
+	n.must("init")
+	args := []string{"ls-add", "big"}
+	for i := 0; i < 1200; i++ {
+		args = append(args, "--", "lsp-add", "big", fmt.Sprintf("p%d", i))
+	}
+	n.must(args...)
+	rec := runRecorded(t, n, "lsp-set-addresses", "p0", "fa:16:3e:00:00:01 10.0.0.1")
+	var selects, waits, calls int
+	for _, call := range rec.calls {
+		n := 0
+		for _, op := range call {
+			switch {
+			case op.Op == ovsdb.OperationSelect && op.Table == "Logical_Switch_Port":
+				n++
+			case op.Op == ovsdb.OperationWait && op.Table == "Logical_Switch_Port":
+				waits++
+			}
+		}
+		if n > 0 {
+			calls++
+			selects += n
+		}
+	}
+	// p0 by name, then the 1,199 others by _uuid.
+	if calls != 1+3 || selects != 1200 {
+		t.Errorf("port selects: %d in %d transactions, want 1,200 in 4: %s", selects, calls, rec.summary())
+	}
+	if waits != 1200 {
+		t.Errorf("%d port waits at commit, want one per port read (1,200)", waits)
 	}
 }

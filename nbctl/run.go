@@ -124,6 +124,10 @@ func (d nbDB) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.Ope
 	return d.c.Transact(ctx, nbDatabase, ops...)
 }
 
+func (d nbDB) TransactJSON(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
+	return d.c.TransactJSON(ctx, nbDatabase, ops)
+}
+
 // connect opens a session to the leader of the NB (a one-shot command
 // needs no cache: one get_schema and one _Server check).
 func connect(ctx context.Context, o Options, notify func(string, json.RawMessage)) (*ovsdbrpc.Conn, model.DatabaseModel, error) {
@@ -213,11 +217,35 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 		cb.WriteString(" " + inv.String())
 	}
 	comment := cb.String()
-	ops := append(append(append(append([]ovsdb.Operation{}, t.waits...), writes...), cfgOps...),
-		ovsdb.Operation{Op: ovsdb.OperationComment, Comment: &comment})
-	res, err := t.db.Transact(t.ctx, ops...)
+	ops := make([]json.RawMessage, 0, len(t.waits)+len(t.rawWaits)+len(writes)+len(cfgOps)+1)
+	encode := func(group []ovsdb.Operation) error {
+		for _, op := range group {
+			b, err := ovsdbrpc.EncodeOp(op)
+			if err != nil {
+				return err
+			}
+			ops = append(ops, b)
+		}
+		return nil
+	}
+	if err := encode(t.waits); err != nil {
+		return 0, false, err
+	}
+	for _, w := range t.rawWaits {
+		ops = append(ops, w)
+	}
+	for _, group := range [][]ovsdb.Operation{writes, cfgOps, {{Op: ovsdb.OperationComment, Comment: &comment}}} {
+		if err := encode(group); err != nil {
+			return 0, false, err
+		}
+	}
+	reply, err := t.db.TransactJSON(t.ctx, ops)
 	if err != nil {
 		return 0, false, fmt.Errorf("transaction failed: %w", err)
+	}
+	res, err := decodeResults(reply)
+	if err != nil {
+		return 0, false, fmt.Errorf("transaction failed: reply: %w", err)
 	}
 	if e := firstError(res, len(ops)); e != nil {
 		return 0, false, t.explain(e)
@@ -239,10 +267,27 @@ func commit(t *txn, wait string, invs []invocation) (int, bool, error) {
 	return cfg, waitNeeded, nil
 }
 
+// decodeResults decodes a transact reply; the empty results of thousands
+// of waits are not worth encoding/json's time.
+func decodeResults(reply []byte) ([]ovsdb.OperationResult, error) {
+	var res []ovsdb.OperationResult
+	err := eachElem(reply, func(e []byte) error {
+		var r ovsdb.OperationResult
+		if string(e) != "{}" {
+			if err := json.Unmarshal(e, &r); err != nil {
+				return err
+			}
+		}
+		res = append(res, r)
+		return nil
+	})
+	return res, err
+}
+
 // explain turns a failed transaction into the user's error.
 func (t *txn) explain(e *opError) error {
 	switch {
-	case e.index >= 0 && e.index < len(t.waits) && e.err == "timed out":
+	case e.index >= 0 && e.index < len(t.waits)+len(t.rawWaits) && e.err == "timed out":
 		return errRetry
 	case e.isIndexViolation(nbdb.LogicalSwitchPortTable), e.isIndexViolation(nbdb.LogicalRouterPortTable):
 		return t.duplicateName()

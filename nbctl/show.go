@@ -76,57 +76,66 @@ type showData struct {
 	Routers  []showRouter `json:"routers"`
 }
 
+// Columns show prints.
+var (
+	showLSPCols = []string{"name", "type", "addresses", "options", "parent_name", "tag", "up"}
+	showLRPCols = []string{"name", "mac", "networks", "peer", "options"}
+)
+
 func show(c *cmdCtx) error {
-	all := []ovsdb.Condition{}
-	rs, err := c.t.read(
-		query{table: nbdb.LogicalSwitchTable, where: all, columns: []string{"name", "ports"}},
-		query{table: nbdb.LogicalSwitchPortTable, where: all, columns: lspCols},
-		query{table: nbdb.LogicalRouterTable, where: all, columns: []string{"name", "ports"}},
-		query{table: nbdb.LogicalRouterPortTable, where: all, columns: lrpCols},
-	)
-	if err != nil {
-		return err
-	}
 	var d showData
-	filter := ""
 	if len(c.args) == 1 {
-		filter = c.args[0]
+		// One switch or router: read it and its ports only.
+		filter := c.args[0]
 		ls, _ := c.t.find(nbdb.LogicalSwitchTable, filter)
 		lr, _ := c.t.find(nbdb.LogicalRouterTable, filter)
 		if ls == nil && lr == nil {
 			return fmt.Errorf("%s: no switch or router with this name or uuid", filter)
 		}
-	}
-	match := func(r *row) bool { return filter == "" || r.uuid == filter || nameOf(r) == filter }
-	for _, r := range rs[0] {
-		if !match(r) {
-			continue
-		}
-		s := showSwitch{UUID: r.uuid, Name: nameOf(r), Ports: []showPort{}}
-		for _, u := range lsOf(r).Ports {
-			if p := c.t.rows[u]; p != nil && !p.deleted {
-				l := lspOf(p)
-				s.Ports = append(s.Ports, showPort{UUID: p.uuid, Name: l.Name, Type: l.Type, Addresses: l.Addresses,
-					Options: l.Options, ParentName: deref(l.ParentName), Tag: l.Tag, Up: l.Up})
+		for _, k := range []struct {
+			table string
+			cols  []string
+		}{{nbdb.LogicalSwitchTable, showLSPCols}, {nbdb.LogicalRouterTable, showLRPCols}} {
+			rs, err := c.t.matching(k.table, filter)
+			if err != nil {
+				return err
+			}
+			for _, r := range rs {
+				ports, err := c.t.children(r, k.cols, false)
+				if err != nil {
+					return err
+				}
+				addShown(&d, r, ports)
 			}
 		}
-		sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Name < s.Ports[j].Name })
-		d.Switches = append(d.Switches, s)
-	}
-	for _, r := range rs[2] {
-		if !match(r) {
-			continue
+	} else {
+		all := []ovsdb.Condition{}
+		rs, err := c.t.read(
+			query{table: nbdb.LogicalSwitchTable, where: all, columns: []string{"name", "ports"}},
+			query{table: nbdb.LogicalSwitchPortTable, where: all, columns: lspCols},
+			query{table: nbdb.LogicalRouterTable, where: all, columns: []string{"name", "ports"}},
+			query{table: nbdb.LogicalRouterPortTable, where: all, columns: lrpCols},
+		)
+		if err != nil {
+			return err
 		}
-		lr := showRouter{UUID: r.uuid, Name: nameOf(r), Ports: []showPort{}}
-		for _, u := range lrOf(r).Ports {
-			if p := c.t.rows[u]; p != nil && !p.deleted {
-				l := lrpOf(p)
-				lr.Ports = append(lr.Ports, showPort{UUID: p.uuid, Name: l.Name, MAC: l.MAC, Networks: l.Networks,
-					Peer: deref(l.Peer), Options: l.Options})
+		for _, i := range []int{0, 2} {
+			for _, r := range rs[i] {
+				var ports []*row
+				var us []string
+				if i == 0 {
+					us = lsOf(r).Ports
+				} else {
+					us = lrOf(r).Ports
+				}
+				for _, u := range us {
+					if p := c.t.rows[u]; p != nil && !p.deleted {
+						ports = append(ports, p)
+					}
+				}
+				addShown(&d, r, ports)
 			}
 		}
-		sort.Slice(lr.Ports, func(i, j int) bool { return lr.Ports[i].Name < lr.Ports[j].Name })
-		d.Routers = append(d.Routers, lr)
 	}
 	sort.Slice(d.Switches, func(i, j int) bool { return d.Switches[i].Name < d.Switches[j].Name })
 	sort.Slice(d.Routers, func(i, j int) bool { return d.Routers[i].Name < d.Routers[j].Name })
@@ -138,6 +147,41 @@ func show(c *cmdCtx) error {
 	}
 	c.emit(renderShow(d), d)
 	return nil
+}
+
+// matching returns the live rows of table whose UUID or name is arg.
+func (t *txn) matching(table, arg string) ([]*row, error) {
+	if isUUID(arg) {
+		r, err := t.byUUID(table, arg)
+		if r == nil || err != nil {
+			return nil, err
+		}
+		return []*row{r}, nil
+	}
+	return t.byName(table, arg)
+}
+
+// addShown adds a switch or router and its ports to show's output.
+func addShown(d *showData, r *row, ports []*row) {
+	if r.table == nbdb.LogicalSwitchTable {
+		s := showSwitch{UUID: r.uuid, Name: nameOf(r), Ports: []showPort{}}
+		for _, p := range ports {
+			l := lspOf(p)
+			s.Ports = append(s.Ports, showPort{UUID: p.uuid, Name: l.Name, Type: l.Type, Addresses: l.Addresses,
+				Options: l.Options, ParentName: deref(l.ParentName), Tag: l.Tag, Up: l.Up})
+		}
+		sort.Slice(s.Ports, func(i, j int) bool { return s.Ports[i].Name < s.Ports[j].Name })
+		d.Switches = append(d.Switches, s)
+		return
+	}
+	lr := showRouter{UUID: r.uuid, Name: nameOf(r), Ports: []showPort{}}
+	for _, p := range ports {
+		l := lrpOf(p)
+		lr.Ports = append(lr.Ports, showPort{UUID: p.uuid, Name: l.Name, MAC: l.MAC, Networks: l.Networks,
+			Peer: deref(l.Peer), Options: l.Options})
+	}
+	sort.Slice(lr.Ports, func(i, j int) bool { return lr.Ports[i].Name < lr.Ports[j].Name })
+	d.Routers = append(d.Routers, lr)
 }
 
 func deref[T any](p *T) T {

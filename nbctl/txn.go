@@ -2,6 +2,7 @@ package nbctl
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"slices"
@@ -12,9 +13,12 @@ import (
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 )
 
-// DB sends OVSDB transactions; a libovsdb client satisfies it.
+// DB sends OVSDB transactions to the NB.
 type DB interface {
 	Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error)
+	// TransactJSON sends operations already encoded and returns the raw
+	// array of results (see rawread.go).
+	TransactJSON(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error)
 }
 
 // row is one NB row as this run knows it: what was read (only the loaded
@@ -72,13 +76,16 @@ type txn struct {
 	rows    map[string]*row
 	created []*row // creation order
 	waits   []ovsdb.Operation
-	named   int
-	memo    map[string][]*row // by-name lookup results from the server
-	parent  map[string]string // port UUID → switch/router UUID, where known
-	names   map[string][]*row // table+"\x00"+name → rows known to this run
-	reads   int               // round trips spent on reads (for tests and logs)
-	global  *row              // NB_Global, once read
-	taken   map[string]*taken // switch UUID → addresses in use (see taken.go)
+	// rawWaits are more waits, already encoded (rawread.go); they follow
+	// waits in the commit.
+	rawWaits [][]byte
+	named    int
+	memo     map[string][]*row // by-name lookup results from the server
+	parent   map[string]string // port UUID → switch/router UUID, where known
+	names    map[string][]*row // table+"\x00"+name → rows known to this run
+	reads    int               // round trips spent on reads (for tests and logs)
+	global   *row              // NB_Global, once read
+	taken    map[string]*taken // switch UUID → addresses in use (see taken.go)
 	// forceWait makes --wait wait even when nothing was written (sync).
 	forceWait bool
 }

@@ -9,7 +9,8 @@
 # benchmark itself, and here from the pid file it keeps (a detached
 # ovn-nbctl daemon is no child of it).
 #
-#   scripts/bench.sh                   full run (~15 min on 2 cores: nbctl ~6, northd ~9)
+#   scripts/bench.sh                   full run (~25 min on 2 cores: nbctl ~6 + ~10 for its
+#                                      section (c), big switches; northd ~9)
 #   BENCH_QUICK=1 scripts/bench.sh     smoke run (well under a minute)
 #   BENCH_ONLY=nbctl|northd            run one of the two parts
 #   BENCH_OUT=FILE scripts/bench.sh    also write the report to FILE

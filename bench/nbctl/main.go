@@ -22,6 +22,8 @@
 //	BENCH_OUT=FILE         also write the Markdown there
 //	BENCH_PIDFILE=FILE     live pids of the servers and daemons it started
 //	BENCH_KEEP=1           keep the temp dirs (logs, databases)
+//	BENCH_BIG*             section (c), commands on a big switch/router: see bigrun.go
+//	BENCH_PROBE=N          only profile one command on a big switch: see probe.go
 package main
 
 import (
@@ -192,6 +194,13 @@ func timeProc(env []string, bin string, args ...string) (time.Duration, error) {
 }
 
 func run() error {
+	if v := os.Getenv("BENCH_PROBE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return err
+		}
+		return probe(n, os.Getenv("BENCH_PROBE_DIR"))
+	}
 	cfg, err := loadConfig()
 	if err != nil {
 		return err
@@ -200,6 +209,14 @@ func run() error {
 	w := io.MultiWriter(os.Stdout, &out)
 	m := machine(cfg)
 	fmt.Fprint(w, m)
+	big := os.Getenv("BENCH_BIG") != "0"
+	if os.Getenv("BENCH_BIG_ONLY") != "" && os.Getenv("BENCH_BIG_ONLY") != "0" {
+		if err := runBig(cfg, w); err != nil {
+			return err
+		}
+		fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), time.Since(start).Seconds())
+		return writeOut(cfg, out.Bytes())
+	}
 
 	logf("process floors")
 	floors, err := measureFloors(cfg)
@@ -273,13 +290,20 @@ func run() error {
 		results = append(results, res)
 	}
 	writeOneShot(w, cfg, results, floors)
-	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), time.Since(start).Seconds())
-	if cfg.out != "" {
-		if err := os.WriteFile(cfg.out, out.Bytes(), 0o644); err != nil {
+	if big {
+		if err := runBig(cfg, w); err != nil {
 			return err
 		}
 	}
-	return nil
+	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), time.Since(start).Seconds())
+	return writeOut(cfg, out.Bytes())
+}
+
+func writeOut(cfg config, b []byte) error {
+	if cfg.out == "" {
+		return nil
+	}
+	return os.WriteFile(cfg.out, b, 0o644)
 }
 
 // machine describes where and with what the run happens.

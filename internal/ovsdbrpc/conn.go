@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -185,10 +186,19 @@ func (c *Conn) Call(ctx context.Context, method string, params any, out any) err
 		c.mu.Unlock()
 		return fmt.Errorf("%s: %w", c.Endpoint, err)
 	}
+	return c.await(ctx, id, ch, out)
+}
+
+// await waits for the response to request id and decodes it into out.
+func (c *Conn) await(ctx context.Context, id uint64, ch chan response, out any) error {
 	select {
 	case r := <-ch:
 		if r.err != nil {
 			return r.err
+		}
+		if raw, ok := out.(*json.RawMessage); ok {
+			*raw = r.result // already checked and copied by the reader
+			return nil
 		}
 		if out != nil {
 			return json.Unmarshal(r.result, out)
@@ -201,6 +211,55 @@ func (c *Conn) Call(ctx context.Context, method string, params any, out any) err
 		return ctx.Err()
 	}
 }
+
+// TransactJSON sends operations already encoded as JSON to database db and
+// returns the raw array of results: the request is written as it is and
+// the reply handed back as read, for transactions of thousands of
+// operations where encoding/json's reflection is the cost.
+func (c *Conn) TransactJSON(ctx context.Context, db string, ops []json.RawMessage) (json.RawMessage, error) {
+	ch := make(chan response, 1)
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.nextID++
+	id := c.nextID
+	c.pending[id] = ch
+	c.mu.Unlock()
+	n := 64 + len(db)
+	for _, op := range ops {
+		n += len(op) + 1
+	}
+	b := make([]byte, 0, n)
+	b = append(b, `{"method":"transact","params":[`...)
+	b = strconv.AppendQuote(b, db) // database names are plain ASCII
+	for _, op := range ops {
+		b = append(b, ',')
+		b = append(b, op...)
+	}
+	b = append(b, `],"id":`...)
+	b = strconv.AppendUint(b, id, 10)
+	b = append(b, "}\n"...)
+	c.wmu.Lock()
+	_, err := c.nc.Write(b)
+	c.wmu.Unlock()
+	if err != nil {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%s: %w", c.Endpoint, err)
+	}
+	var out json.RawMessage
+	if err := c.await(ctx, id, ch, &out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// EncodeOp encodes one operation as Transact sends it.
+func EncodeOp(op ovsdb.Operation) (json.RawMessage, error) { return encodeOp(op) }
 
 // Echo checks the session is alive within timeout.
 func (c *Conn) Echo(ctx context.Context, timeout time.Duration) error {
