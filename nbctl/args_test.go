@@ -29,6 +29,7 @@ func TestSplitGlobal(t *testing.T) {
 		{[]string{"--may-exist", "--wait=sb", "ls-add", "a"}, []string{"--wait=sb"}, []string{"--may-exist", "ls-add", "a"}},
 		{[]string{"ls-add", "a", "--", "--may-exist", "ls-add", "b"}, nil, []string{"ls-add", "a", "--", "--may-exist", "ls-add", "b"}},
 		{[]string{"-t", "5", "-f", "json", "show"}, []string{"-t", "5", "-f", "json"}, []string{"show"}},
+		{[]string{"--sb-db", "unix:y", "--wait", "hv", "sync"}, []string{"--sb-db", "unix:y", "--wait", "hv"}, []string{"sync"}},
 	}
 	for _, c := range cases {
 		g, r := SplitGlobal(c.in)

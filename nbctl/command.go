@@ -6,15 +6,14 @@ import (
 )
 
 // command is one row of the command table, as in ovn-nbctl: name, argument
-// counts, the per-command options it takes, whether it writes, and its run
-// step working on the txn view.
+// counts, the per-command options it takes, and its run step working on
+// the txn view.
 type command struct {
 	name    string
 	args    string // usage of the arguments
 	min     int
 	max     int // -1: unlimited
 	options []string
-	write   bool
 	help    string
 	run     func(c *cmdCtx) error
 }

@@ -3,13 +3,13 @@ package nbctl
 import (
 	"errors"
 	"fmt"
-	"github.com/dvr-ovn/dvr/internal/ovsdbops"
 	"sort"
-	"strings"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
+	"github.com/dvr-ovn/dvr/internal/ovsdbops"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 )
 
 // errRetry means a wait failed: something this run read has changed, so the
@@ -112,39 +112,8 @@ func (t *txn) rowOf(r *row, cols []string) (ovsdb.Row, error) {
 	return out, nil
 }
 
-// opError is the first error in a transact reply, with its operation index
-// (-1 for a commit-level error).
-type opError struct {
-	index   int
-	err     string
-	details string
-}
-
-func (e *opError) Error() string {
-	if e.details == "" {
-		return e.err
-	}
-	return e.err + ": " + e.details
-}
-
-func firstError(res []ovsdb.OperationResult, n int) *opError {
-	for i, r := range res {
-		if r.Error != "" {
-			idx := i
-			if i >= n {
-				idx = -1
-			}
-			return &opError{index: idx, err: r.Error, details: r.Details}
-		}
-	}
-	if len(res) < n {
-		return &opError{index: -1, err: "short reply", details: fmt.Sprintf("%d results for %d operations", len(res), n)}
-	}
-	return nil
-}
-
-// isIndexViolation reports a unique-index constraint violation on table.
-func (e *opError) isIndexViolation(table string) bool {
-	return e.err == "constraint violation" && strings.Contains(e.details, `"`+table+`"`) &&
-		strings.Contains(e.details, "for index on column")
+// firstError is the first error in a transact reply to n operations
+// (Index -1 for the commit's own error or a short reply).
+func firstError(res []ovsdb.OperationResult, n int) *ovsdbrpc.OpError {
+	return ovsdbrpc.FirstError(nil, n, res)
 }

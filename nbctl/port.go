@@ -16,17 +16,17 @@ var lspTypes = []string{"", "router", "localnet", "localport", "l2gateway", "vte
 
 func portCommands() []*command {
 	return []*command{
-		{name: "lsp-add", args: "SWITCH PORT [PARENT TAG]", min: 2, max: 4, options: []string{"--may-exist"}, write: true,
+		{name: "lsp-add", args: "SWITCH PORT [PARENT TAG]", min: 2, max: 4, options: []string{"--may-exist"},
 			help: "add logical port PORT on SWITCH", run: lspAdd},
-		{name: "lsp-del", args: "PORT", min: 1, max: 1, options: []string{"--if-exists"}, write: true,
+		{name: "lsp-del", args: "PORT", min: 1, max: 1, options: []string{"--if-exists"},
 			help: "delete PORT from its attached switch", run: lspDel},
 		{name: "lsp-list", args: "SWITCH", min: 1, max: 1, help: "print the names of all logical ports on SWITCH", run: lspList},
-		{name: "lsp-set-addresses", args: "PORT [ADDRESS]...", min: 1, max: -1, write: true,
+		{name: "lsp-set-addresses", args: "PORT [ADDRESS]...", min: 1, max: -1,
 			help: "set MAC or MAC+IP addresses for PORT (or 'router', 'unknown')", run: lspSetAddresses},
 		{name: "lsp-get-addresses", args: "PORT", min: 1, max: 1, help: "get a list of MAC addresses on PORT", run: lspGetAddresses},
-		{name: "lsp-set-type", args: "PORT TYPE", min: 2, max: 2, write: true, help: "set the type for PORT", run: lspSetType},
+		{name: "lsp-set-type", args: "PORT TYPE", min: 2, max: 2, help: "set the type for PORT", run: lspSetType},
 		{name: "lsp-get-type", args: "PORT", min: 1, max: 1, help: "get the type for PORT", run: lspGetType},
-		{name: "lsp-set-options", args: "PORT KEY=VALUE [KEY=VALUE]...", min: 1, max: -1, write: true,
+		{name: "lsp-set-options", args: "PORT KEY=VALUE [KEY=VALUE]...", min: 1, max: -1,
 			help: "set options related to the type of PORT", run: lspSetOptions},
 		{name: "lsp-get-options", args: "PORT", min: 1, max: 1, help: "get the type specific options for PORT", run: lspGetOptions},
 		{name: "lsp-get-up", args: "PORT", min: 1, max: 1, help: "get state of PORT ('up' or 'down')", run: lspGetUp},

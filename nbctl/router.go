@@ -16,19 +16,19 @@ import (
 
 func routerCommands() []*command {
 	return []*command{
-		{name: "lr-add", args: "ROUTER", min: 1, max: 1, options: []string{"--may-exist"}, write: true,
+		{name: "lr-add", args: "ROUTER", min: 1, max: 1, options: []string{"--may-exist"},
 			help: "create a logical router named ROUTER", run: lrAdd},
-		{name: "lr-del", args: "ROUTER", min: 1, max: 1, options: []string{"--if-exists"}, write: true,
+		{name: "lr-del", args: "ROUTER", min: 1, max: 1, options: []string{"--if-exists"},
 			help: "delete ROUTER and all its ports", run: lrDel},
 		{name: "lr-list", max: 0, help: "print the names of all logical routers", run: lrList},
-		{name: "lrp-add", args: "ROUTER PORT MAC NETWORK... [peer=PEER]", min: 4, max: -1, options: []string{"--may-exist"}, write: true,
+		{name: "lrp-add", args: "ROUTER PORT MAC NETWORK... [peer=PEER]", min: 4, max: -1, options: []string{"--may-exist"},
 			help: "add logical router port PORT on ROUTER", run: lrpAdd},
-		{name: "lrp-del", args: "PORT", min: 1, max: 1, options: []string{"--if-exists"}, write: true,
+		{name: "lrp-del", args: "PORT", min: 1, max: 1, options: []string{"--if-exists"},
 			help: "delete PORT from its router (a router-type LSP naming it stays)", run: lrpDel},
 		{name: "lrp-list", args: "ROUTER", min: 1, max: 1, help: "print the names of all ports on ROUTER", run: lrpList},
-		{name: "lr-attach", args: "ROUTER SWITCH PORT MAC NETWORK...", min: 5, max: -1, options: []string{"--may-exist"}, write: true,
+		{name: "lr-attach", args: "ROUTER SWITCH PORT MAC NETWORK...", min: 5, max: -1, options: []string{"--may-exist"},
 			help: "attach SWITCH to ROUTER: router port PORT and a router-type LSP SWITCH-ROUTER, in one transaction", run: lrAttach},
-		{name: "lr-detach", args: "PORT", min: 1, max: 1, options: []string{"--if-exists"}, write: true,
+		{name: "lr-detach", args: "PORT", min: 1, max: 1, options: []string{"--if-exists"},
 			help: "detach: delete router port PORT and every router-type LSP naming it", run: lrDetach},
 	}
 }

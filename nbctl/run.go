@@ -2,7 +2,6 @@ package nbctl
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -138,14 +137,11 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 	if err != nil {
 		return nil, model.DatabaseModel{}, err
 	}
-	var tc *tls.Config
-	for _, ep := range eps {
-		if strings.HasPrefix(ep, "ssl:") && tc == nil {
-			if tc, err = ovsdbrpc.TLSConfig(o.PrivateKey, o.Certificate, o.CACert); err != nil {
-				return nil, model.DatabaseModel{}, err
-			}
-		}
+	tc, err := ovsdbrpc.TLSFor(eps, o.PrivateKey, o.Certificate, o.CACert)
+	if err != nil {
+		return nil, model.DatabaseModel{}, err
 	}
+
 	cctx := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
@@ -285,13 +281,13 @@ func decodeResults(reply []byte) ([]ovsdb.OperationResult, error) {
 }
 
 // explain turns a failed transaction into the user's error.
-func (t *txn) explain(e *opError) error {
+func (t *txn) explain(e *ovsdbrpc.OpError) error {
 	switch {
-	case e.index >= 0 && e.index < len(t.waits)+len(t.rawWaits) && e.err == "timed out":
+	case e.Index >= 0 && e.Index < len(t.waits)+len(t.rawWaits) && e.Err == "timed out":
 		return errRetry
-	case e.isIndexViolation(nbdb.LogicalSwitchPortTable), e.isIndexViolation(nbdb.LogicalRouterPortTable):
+	case e.IsIndexViolation(nbdb.LogicalSwitchPortTable), e.IsIndexViolation(nbdb.LogicalRouterPortTable):
 		return t.duplicateName()
-	case e.err == "constraint violation" && strings.Contains(e.details, nbdb.NBGlobalTable):
+	case e.Err == "constraint violation" && strings.Contains(e.Details, nbdb.NBGlobalTable):
 		return errRetry // two first-time inits raced on NB_Global's single row
 	}
 	return fmt.Errorf("transaction failed: %v", e)

@@ -13,7 +13,7 @@ import (
 
 func globalCommands() []*command {
 	return []*command{
-		{name: "init", max: 0, write: true, help: "initialize the database (create NB_Global if missing)", run: initDB},
+		{name: "init", max: 0, help: "initialize the database (create NB_Global if missing)", run: initDB},
 		{name: "show", args: "[SWITCH|ROUTER]", max: 1, help: "print overview of database contents", run: show},
 		{name: "sync", max: 0, help: "wait for northd (--wait=sb) or every chassis (--wait=hv) to catch up", run: func(c *cmdCtx) error {
 			c.t.forceWait = true

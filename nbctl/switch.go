@@ -13,9 +13,9 @@ import (
 
 func switchCommands() []*command {
 	return []*command{
-		{name: "ls-add", args: "SWITCH", min: 1, max: 1, options: []string{"--may-exist"}, write: true,
+		{name: "ls-add", args: "SWITCH", min: 1, max: 1, options: []string{"--may-exist"},
 			help: "create a logical switch named SWITCH", run: lsAdd},
-		{name: "ls-del", args: "SWITCH", min: 1, max: 1, options: []string{"--if-exists"}, write: true,
+		{name: "ls-del", args: "SWITCH", min: 1, max: 1, options: []string{"--if-exists"},
 			help: "delete SWITCH and all its ports", run: lsDel},
 		{name: "ls-list", max: 0, help: "print the names of all logical switches", run: lsList},
 	}
