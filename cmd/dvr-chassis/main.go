@@ -8,16 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dvr-ovn/dvr/chassis"
@@ -99,18 +95,9 @@ func run(c *cli.Context) (err error) {
 	if c.Args().Len() > 0 {
 		return fmt.Errorf("unknown command %q", c.Args().First())
 	}
-	log := logrus.New()
-	lvl, err := logrus.ParseLevel(c.String("log-level"))
+	log, err := daemon.Logger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log.SetLevel(lvl)
-	switch c.String("log-format") {
-	case "text":
-	case "json":
-		log.SetFormatter(&logrus.JSONFormatter{})
-	default:
-		return fmt.Errorf("--log-format must be text or json, not %q", c.String("log-format"))
+		return err
 	}
 	if t := c.String("encap-type"); t != "vxlan" {
 		return fmt.Errorf("--encap-type must be vxlan (the only type dvr-chassis tunnels over), not %q", t)
@@ -134,30 +121,17 @@ func run(c *cli.Context) (err error) {
 	}
 	hup.Serve(log, logFile)
 	if p := c.String("pidfile"); p != "" {
-		pf, err := daemon.LockPidFile(p)
+		pf, err := daemon.LockPidFileLogged(p, log)
 		if err != nil {
-			return fmt.Errorf("--pidfile %w", err)
+			return err
 		}
 		defer pf.Release()
-		switch {
-		case pf.StaleRunning:
-			log.WithField("pidfile", p).Warnf("took over the pid file of process %d, which runs but did not lock it", pf.Stale)
-		case pf.Stale != 0:
-			log.WithField("pidfile", p).Infof("took over the pid file of process %d, which is not running", pf.Stale)
-		}
 	}
 	var metrics *chassis.Metrics
 	if a := c.String("metrics-address"); a != "" {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		metrics = chassis.NewMetrics(reg)
-		srv := &http.Server{Addr: a, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.WithError(err).Error("metrics server stopped")
-			}
-		}()
-		defer srv.Close()
+		defer daemon.ServeMetrics(a, reg, log)()
 	}
 	ch, err := chassis.New(chassis.Config{
 		SB: sb, OVS: ovs, SystemID: c.String("system-id"), EncapIP: c.String("encap-ip"),

@@ -5,19 +5,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
 	"syscall"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/sirupsen/logrus"
 	"github.com/urfave/cli/v2"
 
 	"github.com/dvr-ovn/dvr/internal/addr"
@@ -61,18 +55,9 @@ func run(c *cli.Context) (err error) {
 	defer hup.Stop()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log := logrus.New()
-	lvl, err := logrus.ParseLevel(c.String("log-level"))
+	log, err := daemon.Logger(c.String("log-level"), c.String("log-format"))
 	if err != nil {
-		return fmt.Errorf("--log-level: %w", err)
-	}
-	log.SetLevel(lvl)
-	switch c.String("log-format") {
-	case "text":
-	case "json":
-		log.SetFormatter(&logrus.JSONFormatter{})
-	default:
-		return fmt.Errorf("--log-format must be text or json, not %q", c.String("log-format"))
+		return err
 	}
 	var logFile *daemon.LogFile
 	if p := c.String("log-file"); p != "" {
@@ -109,30 +94,17 @@ func run(c *cli.Context) (err error) {
 	// The pid file before anything that binds or connects: a second
 	// instance leaves at once, touching neither the file nor a database.
 	if p := c.String("pidfile"); p != "" {
-		pf, err := daemon.LockPidFile(p)
+		pf, err := daemon.LockPidFileLogged(p, log)
 		if err != nil {
-			return fmt.Errorf("--pidfile %w", err)
+			return err
 		}
 		defer pf.Release()
-		switch {
-		case pf.StaleRunning:
-			log.WithField("pidfile", p).Warnf("took over the pid file of process %d, which runs but did not lock it", pf.Stale)
-		case pf.Stale != 0:
-			log.WithField("pidfile", p).Infof("took over the pid file of process %d, which is not running", pf.Stale)
-		}
 	}
 	var metrics *northd.Metrics
 	if a := c.String("metrics-address"); a != "" {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		metrics = northd.NewMetrics(reg)
-		srv := &http.Server{Addr: a, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
-		go func() {
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.WithError(err).Error("metrics server stopped")
-			}
-		}()
-		defer srv.Close()
+		defer daemon.ServeMetrics(a, reg, log)()
 	}
 	n, err := northd.New(northd.Config{
 		NB: tlsFiles(c.String("nb")), SB: tlsFiles(c.String("sb")),
