@@ -53,6 +53,9 @@ func (r *Result) add(format string, args ...any) {
 func (a *Applier) Apply(st State) (Result, error) {
 	var res Result
 	var errs []error
+	if a.Log == nil || a.Plumber == nil || a.SystemID == "" {
+		return res, errors.New("router.Applier needs SystemID, Plumber and Log")
+	}
 	root, err := netlink.NewHandle()
 	if err != nil {
 		return res, err

@@ -170,6 +170,19 @@ func TestRouterLifecycle(t *testing.T) {
 		"10.22.3.4 dev "+dev2+" lladdr fa:16:3e:00:00:22 PERMANENT")
 	f.mustNotContain("neigh after change", nb, "10.2.0.12", "fa:16:3e:00:00:02 ")
 
+	// The first interface changes its gateway MAC, address and VLAN.
+	in.Routers[0].Interfaces[0].MAC = "fa:16:3e:00:01:99"
+	in.Routers[0].Interfaces[0].Addrs = []string{"10.1.0.254/24"}
+	in.Routers[0].Interfaces[0].VLAN = 7
+	f.apply(in)
+	l1 = f.ip("-n", nsR, "-d", "addr", "show", "dev", dev1)
+	f.mustContain(dev1, l1, "link/ether fa:16:3e:00:01:99", "state UP", "inet 10.1.0.254/24")
+	f.mustNotContain(dev1, l1, "10.1.0.1/")
+	f.mustContain("neigh", f.ip("-n", nsR, "neigh"), "10.1.0.11 dev "+dev1+" lladdr fa:16:3e:00:00:01 PERMANENT")
+	if tag := strings.TrimSpace(f.hv.MustVsctl("get", "Port", "qo-aaaaaaaa-11", "tag")); tag != "7" {
+		t.Errorf("qo-aaaaaaaa-11 tag %q after the VLAN change", tag)
+	}
+
 	// An interface goes: its device, entries and OVS port go.
 	in.Routers[0].Interfaces = in.Routers[0].Interfaces[:1]
 	f.apply(in)
