@@ -28,6 +28,7 @@
 //
 // Not yet here: OpenFlow flows (package chassis/flows computes them;
 // installing them comes next), qrouter namespaces, qr- ports and ARP
-// entries, Port_Binding.up (it means "flows installed"), and the
+// entries (package chassis/router computes and applies them, with a veth
+// driver; the round does not call it yet), Port_Binding.up (it means "flows installed"), and the
 // conditional monitor mode.
 package chassis
