@@ -1,6 +1,7 @@
 package router
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"sort"
@@ -96,6 +97,10 @@ func Desired(in Input) (State, []Skipped) {
 	for _, r := range in.Routers {
 		ns := Namespace{Name: NSName(r.UUID), Router: r.UUID, Sysctls: Sysctls()}
 		for _, itf := range r.Interfaces {
+			if mtu < 68 { // the IPv4 minimum; an unset underlay MTU lands here
+				skipped = append(skipped, Skipped{r.UUID, itf.LRP, fmt.Sprint(in.UnderlayMTU), "underlay MTU too small"})
+				continue
+			}
 			mac, err := net.ParseMAC(itf.MAC)
 			if err != nil || len(mac) != 6 {
 				skipped = append(skipped, Skipped{r.UUID, itf.LRP, itf.MAC, "bad gateway MAC"})

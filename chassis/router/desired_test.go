@@ -60,3 +60,10 @@ func TestSysctlsIPv6First(t *testing.T) {
 		t.Fatalf("IPv6 must go off first: %v", s)
 	}
 }
+
+func TestDesiredNoUnderlayMTU(t *testing.T) {
+	st, skipped := Desired(Input{Routers: []Router{{UUID: "r1", Interfaces: []Interface{{LRP: "l1", MAC: "fa:16:3e:00:00:01", Addrs: []string{"10.0.0.1/24"}}}}}})
+	if len(st.Namespaces) != 1 || len(st.Namespaces[0].Devices) != 0 || len(skipped) != 1 || skipped[0].Reason != "underlay MTU too small" {
+		t.Fatalf("got %+v, skipped %+v", st, skipped)
+	}
+}
