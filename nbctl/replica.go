@@ -55,6 +55,22 @@ type Replica struct {
 	changed chan struct{}                         // closed and replaced on every change
 
 	answered, forwarded atomic.Int64 // transactions answered here, sent to the server
+
+	hold bool // tests: queue updates (a replica that lags the server)
+}
+
+// setHold makes the replica lag (on) or catch up (off); for tests.
+func (r *Replica) setHold(on bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.hold = on
+	if on {
+		return
+	}
+	for _, u := range r.pending {
+		_ = r.applyLocked(u)
+	}
+	r.pending = nil
 }
 
 // NewReplica returns a replica of the NB at o.DB; Run keeps it.
@@ -165,7 +181,7 @@ func (r *Replica) notify(method string, params json.RawMessage) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if !r.synced {
+	if !r.synced || r.hold {
 		r.pending = append(r.pending, p[1])
 		return
 	}
