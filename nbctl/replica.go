@@ -1,6 +1,7 @@
 package nbctl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,6 +9,7 @@ import (
 	"reflect"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -404,6 +406,47 @@ type selectOp struct {
 	Table   string            `json:"table"`
 	Where   []json.RawMessage `json:"where"`
 	Columns []string          `json:"columns"`
+	uuid    string            // set by fastUUIDSelect instead of Where
+}
+
+// fastUUIDSelect parses the selects rawread.go writes (one row by _uuid,
+// an explicit column list) without encoding/json: thousands of them come
+// in one transaction. Anything else is left to json.Unmarshal.
+func fastUUIDSelect(b []byte, s *selectOp) bool {
+	rest, ok := bytes.CutPrefix(b, []byte(`{"op":"select","table":"`))
+	if !ok {
+		return false
+	}
+	i := bytes.IndexByte(rest, '"')
+	if i < 0 {
+		return false
+	}
+	table := string(rest[:i])
+	if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`,"where":[["_uuid","==",["uuid","`)); !ok {
+		return false
+	}
+	if i = bytes.IndexByte(rest, '"'); i < 0 {
+		return false
+	}
+	uuid := string(rest[:i])
+	if rest, ok = bytes.CutPrefix(rest[i+1:], []byte(`]]],"columns":[`)); !ok {
+		return false
+	}
+	if rest, ok = bytes.CutSuffix(rest, []byte(`]}`)); !ok || bytes.ContainsAny(rest, "\\[]{}") {
+		return false
+	}
+	cols := []string{}
+	for _, c := range bytes.Split(rest, []byte(",")) {
+		if len(c) < 2 || c[0] != '"' || c[len(c)-1] != '"' {
+			return false
+		}
+		cols = append(cols, string(c[1:len(c)-1]))
+	}
+	if strings.ContainsAny(table, "\\") || strings.ContainsAny(uuid, "\\") {
+		return false
+	}
+	*s = selectOp{Op: "select", Table: table, Columns: cols, uuid: uuid}
+	return true
 }
 
 // answer answers a transaction of selects from the replica; ok is false
@@ -411,6 +454,9 @@ type selectOp struct {
 func (r *Replica) answer(ops []json.RawMessage) (json.RawMessage, bool) {
 	sels := make([]selectOp, len(ops))
 	for i, b := range ops {
+		if fastUUIDSelect(b, &sels[i]) {
+			continue
+		}
 		if err := json.Unmarshal(b, &sels[i]); err != nil || sels[i].Op != "select" || sels[i].Columns == nil {
 			return nil, false
 		}
@@ -433,6 +479,9 @@ func (r *Replica) answer(ops []json.RawMessage) (json.RawMessage, bool) {
 			}
 		}
 		conds := make([]cond, len(s.Where))
+		if s.uuid != "" {
+			conds = []cond{{col: "_uuid", fn: "==", val: s.uuid}}
+		}
 		for j, w := range s.Where {
 			c, ok := parseCond(ts, w)
 			if !ok {

@@ -57,3 +57,24 @@ func TestReplicaAnswersNbctlConditions(t *testing.T) {
 		}
 	}
 }
+
+// fastUUIDSelect reads rawread.go's selects as encoding/json does, and
+// leaves everything else to it.
+func TestFastUUIDSelect(t *testing.T) {
+	b := []byte(`{"op":"select","table":"Logical_Switch_Port","where":[["_uuid","==",["uuid","0b8a6f4e-1c1e-4a47-9d1b-5c3f7f1e2a10"]]],"columns":["name","type","addresses","options"]}`)
+	var s selectOp
+	if !fastUUIDSelect(b, &s) || s.Table != "Logical_Switch_Port" || s.uuid != "0b8a6f4e-1c1e-4a47-9d1b-5c3f7f1e2a10" ||
+		strings.Join(s.Columns, ",") != "name,type,addresses,options" {
+		t.Fatalf("fast parse: %+v", s)
+	}
+	for _, other := range []string{
+		`{"op":"select","table":"Logical_Switch","where":[["name","==","sw1"]],"columns":["name"]}`,
+		`{"op":"select","table":"Logical_Switch","where":[["_uuid","==",["uuid","x"]]],"columns":[]}`,
+		`{"op":"select","table":"Logical_Switch","where":[["_uuid","==",["uuid","x"]],["name","==","a"]],"columns":["name"]}`,
+		`{"op":"wait","table":"Logical_Switch","where":[["_uuid","==",["uuid","x"]]],"columns":["name"]}`,
+	} {
+		if fastUUIDSelect([]byte(other), &s) {
+			t.Fatalf("fast parse took %s", other)
+		}
+	}
+}
