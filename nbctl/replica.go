@@ -57,6 +57,7 @@ type Replica struct {
 	changed chan struct{}                         // closed and replaced on every change
 
 	answered, forwarded atomic.Int64 // transactions answered here, sent to the server
+	late                atomic.Int64 // commits whose inserts the replica lacked at the reply
 
 	hold bool // tests: queue updates (a replica that lags the server)
 }
@@ -351,14 +352,21 @@ const catchUpWait = 2 * time.Second
 // transaction reply, so this normally returns at once). A replica still
 // behind afterwards is only slower: the next command's waits catch it.
 func (r *Replica) catchUp(ctx context.Context, reply json.RawMessage) {
-	var res []struct {
-		UUID []json.RawMessage `json:"uuid"`
+	var res []*struct {
+		UUID  []json.RawMessage `json:"uuid"`
+		Error string            `json:"error"`
 	}
 	if json.Unmarshal(reply, &res) != nil {
 		return
 	}
 	var want []string
 	for _, x := range res {
+		if x == nil {
+			continue
+		}
+		if x.Error != "" {
+			return // nothing was committed: its insert results name no row
+		}
 		if len(x.UUID) == 2 {
 			if u, err := jsonString(x.UUID[1]); err == nil {
 				want = append(want, u)
@@ -369,6 +377,7 @@ func (r *Replica) catchUp(ctx context.Context, reply json.RawMessage) {
 		return
 	}
 	deadline := time.After(catchUpWait)
+	first := true
 	for {
 		r.mu.RLock()
 		ch := r.changed
@@ -389,6 +398,10 @@ func (r *Replica) catchUp(ctx context.Context, reply json.RawMessage) {
 		r.mu.RUnlock()
 		if !missing {
 			return
+		}
+		if first {
+			r.late.Add(1)
+			first = false
 		}
 		select {
 		case <-ch:
