@@ -12,7 +12,8 @@ var perCommandOptions = []string{"--may-exist", "--if-exists"}
 // globalValueFlags take a value as the next argument when not written
 // "--flag=value".
 var globalValueFlags = []string{"--db", "--timeout", "-t", "--wait", "--format", "-f",
-	"--private-key", "-p", "--certificate", "-c", "--ca-cert", "-C", "--sb-db"}
+	"--private-key", "-p", "--certificate", "-c", "--ca-cert", "-C", "--sb-db",
+	"--pidfile", "--log-file", "--daemon"}
 
 // SplitGlobal separates the leading global options (for the flag parser)
 // from the command chain; per-command options before the first command

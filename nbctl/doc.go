@@ -25,4 +25,10 @@
 // rawread.go: selects written as bytes, sent a few transactions at once,
 // decoded by rawjson.go without libovsdb's reflection, each row still
 // guarded by its wait.
+//
+// Daemon mode (dvr-nbctl --detach, replica.go): a Replica keeps the five
+// tables the commands read through one monitor, and RunReplica runs a
+// chain exactly as Run does with the select-only transactions answered
+// from memory; the commit, its waits and --wait go to the server as in a
+// one-shot run, so a stale replica only costs a re-run.
 package nbctl

@@ -3,6 +3,7 @@ package nbctl
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -16,21 +17,46 @@ type nb struct {
 	t  *testing.T
 	s  *ovsdbtest.Server
 	db string
+	// rep, when set, answers the reads (daemon mode: RunReplica).
+	rep *Replica
 }
 
 func startNB(t *testing.T, opts ...ovsdbtest.Option) *nb {
 	t.Helper()
 	s := ovsdbtest.StartNB(t, opts...)
-	return &nb{t: t, s: s, db: s.Endpoint()}
+	n := &nb{t: t, s: s, db: s.Endpoint()}
+	if os.Getenv("NBCTL_TEST_REPLICA") != "" {
+		n.daemon()
+	}
+	return n
+}
+
+// daemon makes n run its chains as the daemon does, through a replica.
+func (n *nb) daemon() *Replica {
+	n.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	n.t.Cleanup(cancel)
+	r := NewReplica(Options{DB: n.db})
+	r.Log = n.t.Logf
+	if err := r.Connect(ctx); err != nil {
+		n.t.Fatal(err)
+	}
+	n.rep = r
+	return r
 }
 
 // run executes a command line (global options and chain) in process.
 func (n *nb) run(args ...string) (string, error) {
 	n.t.Helper()
-	return runWith(n.t, Options{DB: n.db}, args...)
+	return runRep(n.t, Options{DB: n.db}, n.rep, args...)
 }
 
 func runWith(t *testing.T, o Options, args ...string) (string, error) {
+	t.Helper()
+	return runRep(t, o, nil, args...)
+}
+
+func runRep(t *testing.T, o Options, rep *Replica, args ...string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -61,7 +87,12 @@ func runWith(t *testing.T, o Options, args ...string) (string, error) {
 			t.Fatalf("test helper does not know option %q", g)
 		}
 	}
-	err := Run(ctx, o, chain)
+	var err error
+	if rep != nil {
+		err = RunReplica(ctx, o, chain, rep)
+	} else {
+		err = Run(ctx, o, chain)
+	}
 	return out.String(), err
 }
 

@@ -40,23 +40,11 @@ const maxAttempts = 200
 
 // Run executes a command chain (the arguments after the global options).
 func Run(ctx context.Context, o Options, chain []string) error {
-	switch o.Wait {
-	case "", "none", "sb", "hv":
-	default:
-		return fmt.Errorf("argument to --wait must be \"none\", \"sb\", or \"hv\" (got %q)", o.Wait)
-	}
-	switch o.Format {
-	case "", "table", "json":
-	default:
-		return fmt.Errorf("unknown output format %q (use table or json)", o.Format)
+	if err := checkOptions(o); err != nil {
+		return err
 	}
 	if o.Wait == "" {
 		o.Wait = "none"
-	}
-	if o.SBDB != "" {
-		if _, err := ovsdbrpc.ParseEndpoints(o.SBDB); err != nil {
-			return fmt.Errorf("--sb-db: %w", err)
-		}
 	}
 	invs, err := parseChain(chain)
 	if err != nil {
@@ -82,6 +70,26 @@ func Run(ctx context.Context, o Options, chain []string) error {
 	}
 	if waitNeeded {
 		return timeoutErr(ctx, w.wait(ctx, c, o, cfg))
+	}
+	return nil
+}
+
+// checkOptions validates the global options a chain runs with.
+func checkOptions(o Options) error {
+	switch o.Wait {
+	case "", "none", "sb", "hv":
+	default:
+		return fmt.Errorf("argument to --wait must be \"none\", \"sb\", or \"hv\" (got %q)", o.Wait)
+	}
+	switch o.Format {
+	case "", "table", "json":
+	default:
+		return fmt.Errorf("unknown output format %q (use table or json)", o.Format)
+	}
+	if o.SBDB != "" {
+		if _, err := ovsdbrpc.ParseEndpoints(o.SBDB); err != nil {
+			return fmt.Errorf("--sb-db: %w", err)
+		}
 	}
 	return nil
 }

@@ -121,22 +121,30 @@ func TestRejectedLeavesDatabaseUnchanged(t *testing.T) {
 		{"name looks like UUID", []string{"ls-add", "8a0f6ab1-2c61-4c17-9b9e-8d9d1c1e0f00"}, "must not be a UUID"},
 	}
 	before := n.dump()
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			_, err := n.run(c.args...)
-			if err == nil {
-				t.Fatalf("%q: accepted, want error containing %q", c.args, c.want)
-			}
-			if !strings.Contains(err.Error(), c.want) {
-				t.Fatalf("%q: error %q, want it to contain %q", c.args, err, c.want)
-			}
-			if strings.Contains(err.Error(), "\n") {
-				t.Fatalf("error is not one line: %q", err)
-			}
-			if after := n.dump(); after != before {
-				t.Fatalf("%q: database changed by a rejected command", c.args)
-			}
-		})
+	for _, mode := range []string{"one-shot", "daemon"} {
+		if mode == "daemon" && n.rep == nil {
+			n.daemon()
+		}
+		for _, c := range cases {
+			t.Run(mode+"/"+c.name, func(t *testing.T) {
+				_, err := n.run(c.args...)
+				if err == nil {
+					t.Fatalf("%q: accepted, want error containing %q", c.args, c.want)
+				}
+				if !strings.Contains(err.Error(), c.want) {
+					t.Fatalf("%q: error %q, want it to contain %q", c.args, err, c.want)
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error is not one line: %q", err)
+				}
+				if after := n.dump(); after != before {
+					t.Fatalf("%q: database changed by a rejected command", c.args)
+				}
+			})
+		}
+	}
+	if a := n.rep.answered.Load(); a == 0 {
+		t.Fatal("daemon mode: no read was answered from the replica")
 	}
 }
 

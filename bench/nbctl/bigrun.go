@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,7 +29,7 @@ type bigCmd struct {
 	name string
 	note string
 	// args for sample i of tool k (0 dvr-nbctl, 1 ovn-nbctl one-shot,
-	// 2 ovn-nbctl daemon, 3 the baseline dvr-nbctl).
+	// 2 ovn-nbctl daemon, 3 the baseline dvr-nbctl, 4 the dvr-nbctl daemon).
 	args func(k, i int) []string
 }
 
@@ -61,7 +62,7 @@ func bigCmds(size, n int) []bigCmd {
 			args: func(k, i int) []string {
 				r := "ra" + port(k, i)
 				lrp, m, network := r+"-bs", mac(0x39, k, i), ip(50000, k, i)+"/16"
-				if k == 0 || k == 3 { // dvr-nbctl
+				if k == 0 || k == 3 || k == 4 { // dvr-nbctl
 					return []string{"lr-add", r, "--", "lr-attach", r, bigSwitch, lrp, m, network}
 				}
 				lsp := bigSwitch + "-" + r
@@ -79,8 +80,8 @@ type bigResult struct {
 	load  time.Duration
 	floor *bigFloor
 	// times[c][k]: command c, tool k (dvr-nbctl, ovn-nbctl one-shot,
-	// ovn-nbctl daemon, the baseline dvr-nbctl if any)
-	times      [][4]samples
+	// ovn-nbctl daemon, the baseline dvr-nbctl if any, dvr-nbctl daemon)
+	times      [][5]samples
 	daemonNote string
 }
 
@@ -162,7 +163,7 @@ func bigOne(cfg config, size, n int, cmds []bigCmd) (*bigResult, error) {
 	if res.floor, err = measureBigFloor(ctx, s.endpoint(), 10); err != nil {
 		return nil, err
 	}
-	res.times = make([][4]samples, len(cmds))
+	res.times = make([][5]samples, len(cmds))
 	logf("(c) %d ports: starting the ovn-nbctl daemon", size)
 	d, err := startDaemon(cfg.ovn, s)
 	if err != nil {
@@ -173,29 +174,42 @@ func bigOne(cfg config, size, n int, cmds []bigCmd) (*bigResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	res.daemonNote = fmt.Sprintf("daemon start %s ms, first command %s ms", ms(d.startup), ms(first))
+	logf("(c) %d ports: starting the dvr-nbctl daemon", size)
+	dd, err := startDvrDaemon(cfg.dvr, s)
+	if err != nil {
+		return nil, err
+	}
+	defer dd.stop()
+	dvrEnv := []string{"DVR_NB_DAEMON=" + dd.sock}
+	dfirst, err := timeProc(dvrEnv, cfg.dvr, "show", bigSwitch)
+	if err != nil {
+		return nil, err
+	}
+	res.daemonNote = fmt.Sprintf("daemon start %s ms, first command %s ms; dvr-nbctl daemon start %s ms, first command %s ms",
+		ms(d.startup), ms(first), ms(dd.startup), ms(dfirst))
 	db := "--db=" + s.endpoint()
-	tools := []struct {
+	type tool struct {
+		k   int
 		bin string
+		env []string
 		pre []string
-	}{{cfg.dvr, []string{db}}, {cfg.ovn, []string{db}}, {cfg.ovn, []string{"-u", d.sock}}}
+	}
+	tools := []tool{{0, cfg.dvr, nil, []string{db}}, {1, cfg.ovn, nil, []string{db}}, {2, cfg.ovn, nil, []string{"-u", d.sock}},
+		{4, cfg.dvr, dvrEnv, nil}}
 	if b := os.Getenv("BENCH_BIG_BASELINE"); b != "" {
-		tools = append(tools, struct {
-			bin string
-			pre []string
-		}{b, []string{db}})
+		tools = append(tools, tool{3, b, nil, []string{db}})
 	}
 	// The tools take turns sample by sample, so that the load of a shared
 	// machine falls on all of them alike.
 	for c, cmd := range cmds {
 		logf("(c) %d ports: %s, load %s", size, cmd.name, benchkit.LoadAvg())
 		for i := 0; i < n; i++ {
-			for k, tl := range tools {
-				dt, err := timeProc(nil, tl.bin, append(tl.pre, cmd.args(k, i)...)...)
+			for _, tl := range tools {
+				dt, err := timeProc(tl.env, tl.bin, append(slices.Clone(tl.pre), cmd.args(tl.k, i)...)...)
 				if err != nil {
 					return nil, err
 				}
-				res.times[c][k] = append(res.times[c][k], dt)
+				res.times[c][tl.k] = append(res.times[c][tl.k], dt)
 			}
 		}
 	}
@@ -208,7 +222,7 @@ func writeBig(w io.Writer, rs []*bigResult, cmds []bigCmd, n int) {
 		"router-type port of router `br`; `br` has n interfaces (the one to bs and n-1 /30s); next to them 1,000 VM "+
 		"ports on 10 switches of another router (fixtures.Generate(1, 10, 100, 0)), so the LSP table holds "+
 		"n + 1,011 rows. Each sample is one process, fork+exec to exit, one at a time; %d samples per command "+
-		"and tool, the three tools taking turns sample by sample, each sample writing a name and address of "+
+		"and tool, the tools taking turns sample by sample, each sample writing a name and address of "+
 		"its own. Commands:\n\n", n)
 	for _, c := range cmds {
 		fmt.Fprintf(w, "- %s: %s\n", c.name, c.note)
@@ -220,8 +234,8 @@ func writeBig(w io.Writer, rs []*bigResult, cmds []bigCmd, n int) {
 		hdr, sep = " | baseline dvr-nbctl | baseline / dvr", "|---:|---:"
 		fmt.Fprintf(w, "Baseline: `%s` (BENCH_BIG_BASELINE), the same commands.\n\n", base)
 	}
-	fmt.Fprintf(w, "| n | command | dvr-nbctl one-shot | ovn-nbctl one-shot | ovn-nbctl daemon | ovn one-shot / dvr%s |\n", hdr)
-	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:%s|\n", sep)
+	fmt.Fprintf(w, "| n | command | dvr-nbctl one-shot | dvr-nbctl daemon | ovn-nbctl one-shot | ovn-nbctl daemon | ovn one-shot / dvr%s |\n", hdr)
+	fmt.Fprintf(w, "|---:|---|---:|---:|---:|---:|---:%s|\n", sep)
 	for _, r := range rs {
 		for c, cmd := range cmds {
 			t := r.times[c]
@@ -229,8 +243,8 @@ func writeBig(w io.Writer, rs []*bigResult, cmds []bigCmd, n int) {
 			if len(t[3]) > 0 {
 				extra = fmt.Sprintf(" | %s / %s | %.1fx", ms(t[3].median()), ms(t[3].p99()), float64(t[3].median())/float64(t[0].median()))
 			}
-			fmt.Fprintf(w, "| %d | %s | %s / %s | %s / %s | %s / %s | %.1fx%s |\n", r.ports, cmd.name,
-				ms(t[0].median()), ms(t[0].p99()), ms(t[1].median()), ms(t[1].p99()), ms(t[2].median()), ms(t[2].p99()),
+			fmt.Fprintf(w, "| %d | %s | %s / %s | %s / %s | %s / %s | %s / %s | %.1fx%s |\n", r.ports, cmd.name,
+				ms(t[0].median()), ms(t[0].p99()), ms(t[4].median()), ms(t[4].p99()), ms(t[1].median()), ms(t[1].p99()), ms(t[2].median()), ms(t[2].p99()),
 				float64(t[1].median())/float64(t[0].median()), extra)
 		}
 	}

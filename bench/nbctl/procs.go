@@ -83,3 +83,32 @@ func startDaemon(ovnNbctl string, s *server) (*daemon, error) {
 }
 
 func (d *daemon) stop() { d.p.Stop() }
+
+// startDvrDaemon starts dvr-nbctl --detach on s; the control socket goes
+// next to the pid file.
+func startDvrDaemon(dvrNbctl string, s *server) (*daemon, error) {
+	dir, err := tempDir("dvrd")
+	if err != nil {
+		return nil, err
+	}
+	pidFile := filepath.Join(dir, "d.pid")
+	cmd := exec.Command(dvrNbctl, "--detach", "--pidfile="+pidFile, "--log-file="+filepath.Join(dir, "d.log"), "--db="+s.endpoint())
+	t0 := time.Now()
+	out, err := cmd.Output()
+	startup := time.Since(t0)
+	if b, rerr := os.ReadFile(pidFile); rerr == nil {
+		if pid, perr := strconv.Atoi(strings.TrimSpace(string(b))); perr == nil && pid > 0 {
+			d := &daemon{sock: strings.TrimSpace(string(out)), startup: startup, p: benchkit.Detached("dvr-nbctl", pid)}
+			if err != nil || d.sock == "" {
+				d.p.Stop()
+				return nil, fmt.Errorf("dvr-nbctl --detach: %v (socket %q)", err, d.sock)
+			}
+			return d, nil
+		}
+	}
+	var stderr string
+	if ee, ok := err.(*exec.ExitError); ok {
+		stderr = string(ee.Stderr)
+	}
+	return nil, fmt.Errorf("dvr-nbctl --detach wrote no pid file (%v): %s", err, stderr)
+}

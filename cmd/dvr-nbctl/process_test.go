@@ -24,8 +24,13 @@ type proc struct {
 
 func startNbctl(t *testing.T, args ...string) *proc {
 	t.Helper()
+	return startNbctlEnv(t, nil, args...)
+}
+
+func startNbctlEnv(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), ovsdbtest.NbctlHangGuard)
-	p := &proc{cmd: ovsdbtest.NbctlCmd(ctx, t, nil, args...), done: make(chan struct{}), cancel: cancel}
+	p := &proc{cmd: ovsdbtest.NbctlCmd(ctx, t, env, args...), done: make(chan struct{}), cancel: cancel}
 	p.cmd.Stdout, p.cmd.Stderr = &p.stdout, &p.stderr
 	if err := p.cmd.Start(); err != nil {
 		cancel()
