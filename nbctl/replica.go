@@ -264,21 +264,11 @@ func (r *Replica) ready(ctx context.Context) (*ovsdbrpc.Conn, model.DatabaseMode
 
 // RunReplica runs a chain as Run does, its reads answered by r.
 func RunReplica(ctx context.Context, o Options, chain []string, r *Replica) error {
-	if err := checkOptions(o); err != nil {
-		return err
-	}
-	if o.Wait == "" {
-		o.Wait = "none"
-	}
-	invs, err := parseChain(chain)
+	ctx, cancel, o, invs, err := prepare(ctx, o, chain)
 	if err != nil {
 		return err
 	}
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
+	defer cancel()
 	_, dbm, err := r.ready(ctx)
 	if err != nil {
 		return err

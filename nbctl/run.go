@@ -40,21 +40,11 @@ const maxAttempts = 200
 
 // Run executes a command chain (the arguments after the global options).
 func Run(ctx context.Context, o Options, chain []string) error {
-	if err := checkOptions(o); err != nil {
-		return err
-	}
-	if o.Wait == "" {
-		o.Wait = "none"
-	}
-	invs, err := parseChain(chain)
+	ctx, cancel, o, invs, err := prepare(ctx, o, chain)
 	if err != nil {
 		return err
 	}
-	if o.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
-		defer cancel()
-	}
+	defer cancel()
 	w := newWatcher()
 	c, dbm, err := connect(ctx, o, w.notify)
 	if err != nil {
@@ -75,6 +65,26 @@ func Run(ctx context.Context, o Options, chain []string) error {
 }
 
 // checkOptions validates the global options a chain runs with.
+// prepare is what every run does before it reaches a database: check the
+// options, parse the chain, and bound the whole run by --timeout.
+func prepare(ctx context.Context, o Options, chain []string) (context.Context, context.CancelFunc, Options, []invocation, error) {
+	if err := checkOptions(o); err != nil {
+		return ctx, func() {}, o, nil, err
+	}
+	if o.Wait == "" {
+		o.Wait = "none"
+	}
+	invs, err := parseChain(chain)
+	if err != nil {
+		return ctx, func() {}, o, nil, err
+	}
+	cancel := context.CancelFunc(func() {})
+	if o.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+	}
+	return ctx, cancel, o, invs, nil
+}
+
 func checkOptions(o Options) error {
 	switch o.Wait {
 	case "", "none", "sb", "hv":

@@ -59,13 +59,12 @@ func run(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	var logFile *daemon.LogFile
-	if p := c.String("log-file"); p != "" {
-		if logFile, err = daemon.OpenLogFile(p); err != nil {
-			return fmt.Errorf("--log-file: %w", err)
-		}
+	logFile, err := daemon.UseLogFile(log, c.String("log-file"))
+	if err != nil {
+		return err
+	}
+	if logFile != nil {
 		defer logFile.Close()
-		log.SetOutput(logFile)
 		defer func() { // main prints it on stderr; the log file gets it too
 			if err != nil {
 				log.Error("dvr-northd: " + err.Error())

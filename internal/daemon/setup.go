@@ -59,3 +59,17 @@ func ServeMetrics(addr string, reg *prometheus.Registry, log logrus.FieldLogger)
 	}()
 	return func() { srv.Close() }
 }
+
+// UseLogFile sends log to path (--log-file), opened for appending and
+// reopened on SIGHUP by Hangup.Serve; "" keeps stderr and returns nil.
+func UseLogFile(log *logrus.Logger, path string) (*LogFile, error) {
+	if path == "" {
+		return nil, nil
+	}
+	lf, err := OpenLogFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--log-file: %w", err)
+	}
+	log.SetOutput(lf)
+	return lf, nil
+}
