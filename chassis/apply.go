@@ -12,23 +12,37 @@ import (
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 )
 
-// ClaimOps binds (claims) and unbinds (releases) Port_Bindings. Each
-// update carries the chassis value the round saw in its where clause, so
-// a port another chassis claimed meanwhile is not taken from it, and a
-// release clears only a binding that is still ours.
-func ClaimOps(v *SBView, self string, p ClaimPlan) []ovsdb.Operation {
+// ClaimOps binds (claims) and unbinds (releases) Port_Bindings, and keeps
+// Port_Binding.up true exactly on the ports bound here whose flows OVS
+// acknowledged (flowed, by logical_port). Each update carries the chassis
+// value the round saw in its where clause, so a port another chassis
+// claimed meanwhile is not taken from it, and a release (which also sets
+// up false) or an up change touches only a binding that is still ours.
+func ClaimOps(v *SBView, self string, p ClaimPlan, flowed map[string]bool) []ovsdb.Operation {
 	var ops []ovsdb.Operation
+	ours := ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, ovsdb.OvsSet{GoSet: []any{uuidRef(self)}})
+	claimed := map[string]bool{}
 	for _, u := range p.Claim {
+		claimed[u] = true
+		pb := v.Ports[u]
 		seen := ovsdb.OvsSet{GoSet: []any{}}
-		if c := v.Ports[u].Chassis; c != nil {
+		if c := pb.Chassis; c != nil {
 			seen = ovsdb.OvsSet{GoSet: []any{uuidRef(*c)}}
 		}
-		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": uuidRef(self)},
+		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": uuidRef(self), "up": flowed[pb.LogicalPort]},
 			ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, seen)))
 	}
 	for _, u := range p.Release {
-		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{}}},
-			ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, ovsdb.OvsSet{GoSet: []any{uuidRef(self)}})))
+		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{}}, "up": false}, ours))
+	}
+	for _, u := range sortedKeys(p.Bound) {
+		pb, ok := v.Ports[u]
+		if !ok || claimed[u] || pb.Chassis == nil || *pb.Chassis != self {
+			continue
+		}
+		if want := flowed[pb.LogicalPort]; (pb.Up != nil && *pb.Up) != want {
+			ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"up": want}, ours))
+		}
 	}
 	return ops
 }

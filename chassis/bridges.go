@@ -29,6 +29,16 @@ type PortTag struct {
 type wantPort struct {
 	name, ifType string
 	options      map[string]string
+	tag          int    // 0: none
+	network      string // other_config NetworkKey, with tag
+}
+
+// QRPort is the integration-bridge end of a qr- device (its veth's outer
+// end), tagged with its network's local VLAN.
+type QRPort struct {
+	Name    string
+	VLAN    int
+	Network string // NB logical switch UUID
 }
 
 // OVSPlan is what PlanOVS decided.
@@ -44,26 +54,35 @@ type OVSPlan struct {
 // on the integration bridge and patch-int on the tunnel bridge, peered;
 // one VXLAN port per tunnel on the tunnel bridge; no other port of ours
 // (owner mark with our system-id) on either bridge; each VM port tagged
-// as tags says. Ports without our mark are never touched, except the VM
-// ports in tags.
-func PlanOVS(v *LocalView, cfg BridgeConfig, tunnels []Tunnel, tags []PortTag) OVSPlan {
+// as tags says; one port per qr- device on the integration bridge, tagged.
+// Ports without our mark are never touched, except the VM ports in tags.
+func PlanOVS(v *LocalView, cfg BridgeConfig, tunnels []Tunnel, tags []PortTag, qrs []QRPort) OVSPlan {
 	var p OVSPlan
+	tags = append([]PortTag(nil), tags...)
 	names := 0
 	named := func() string { names++; return fmt.Sprintf("row%d", names) }
-	intPorts := []wantPort{{PatchToTun, "patch", map[string]string{"peer": PatchToInt}}}
-	tunPorts := []wantPort{{PatchToInt, "patch", map[string]string{"peer": PatchToTun}}}
+	intPorts := []wantPort{{PatchToTun, "patch", map[string]string{"peer": PatchToInt}, 0, ""}}
+	tunPorts := []wantPort{{PatchToInt, "patch", map[string]string{"peer": PatchToTun}, 0, ""}}
+	for _, q := range qrs {
+		intPorts = append(intPorts, wantPort{q.Name, "", nil, q.VLAN, q.Network})
+	}
 	for _, t := range tunnels {
 		tunPorts = append(tunPorts, wantPort{t.Name, "vxlan",
-			map[string]string{"key": "flow", "remote_ip": t.RemoteIP, "local_ip": cfg.LocalIP}})
+			map[string]string{"key": "flow", "remote_ip": t.RemoteIP, "local_ip": cfg.LocalIP}, 0, ""})
 	}
 	owner := map[string]string{OwnerKey: cfg.Owner}
 	insertPort := func(w wantPort) string {
 		ifName, portName := named(), named()
+		port := ovsdb.Row{"name": w.name,
+			"interfaces": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: ifName}}}, "external_ids": ovsMap(owner)}
+		if w.tag != 0 {
+			port["tag"] = w.tag
+			port["other_config"] = ovsMap(map[string]string{NetworkKey: w.network})
+		}
 		p.Ops = append(p.Ops,
 			insertOp(vswitchd.InterfaceTable, ifName, ovsdb.Row{"name": w.name, "type": w.ifType,
 				"options": ovsMap(w.options), "external_ids": ovsMap(owner)}),
-			insertOp(vswitchd.PortTable, portName, ovsdb.Row{"name": w.name,
-				"interfaces": ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: ifName}}}, "external_ids": ovsMap(owner)}))
+			insertOp(vswitchd.PortTable, portName, port))
 		return portName
 	}
 	for _, b := range []struct {
@@ -75,7 +94,7 @@ func PlanOVS(v *LocalView, cfg BridgeConfig, tunnels []Tunnel, tags []PortTag) O
 			if v.Root == nil {
 				continue
 			}
-			local := insertPort(wantPort{b.name, "internal", nil})
+			local := insertPort(wantPort{name: b.name, ifType: "internal"})
 			refs := []any{ovsdb.UUID{GoUUID: local}}
 			for _, w := range b.ports {
 				refs = append(refs, ovsdb.UUID{GoUUID: insertPort(w)})
@@ -116,6 +135,9 @@ func PlanOVS(v *LocalView, cfg BridgeConfig, tunnels []Tunnel, tags []PortTag) O
 				p.Blocked = append(p.Blocked, fmt.Sprintf("bridge %s: port %s exists without %s=%s: left alone, not created", b.name, w.name, OwnerKey, cfg.Owner))
 			default:
 				p.Ops = append(p.Ops, fixInterface(v, port, w, owner)...)
+				if w.tag != 0 {
+					tags = append(tags, PortTag{Port: port.UUID, Tag: w.tag, Network: w.network})
+				}
 			}
 		}
 		for _, name := range sortedKeys(onBridge) {

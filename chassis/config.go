@@ -3,6 +3,7 @@ package chassis
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -29,6 +30,14 @@ type Config struct {
 	IntegrationBridge, TunnelBridge string
 	// DatapathType is system (default) or netdev.
 	DatapathType string
+	// UnderlayMTU is the MTU of the tunnel underlay (default 1500); qr-
+	// devices get 50 less (the VXLAN overhead).
+	UnderlayMTU int
+	// RunDir is the OVS run directory, where <bridge>.mgmt is (default
+	// $OVS_RUNDIR, then /var/run/openvswitch).
+	RunDir string
+	// InterfaceDriver makes qr- devices: veth (the only one so far).
+	InterfaceDriver string
 	// Echo is the monitors' watchdog period (default 5 s).
 	Echo time.Duration
 	// Resync is the period of a round with no event (default 60 s).
@@ -54,6 +63,26 @@ func (c *Config) defaults() error {
 	case "system", "netdev":
 	default:
 		return fmt.Errorf("datapath type must be system or netdev, not %q", c.DatapathType)
+	}
+	if c.UnderlayMTU == 0 {
+		c.UnderlayMTU = 1500
+	}
+	if c.UnderlayMTU < 118 || c.UnderlayMTU > 65535 {
+		return fmt.Errorf("underlay MTU %d: must be 118..65535 (qr- devices get 50 less, and IPv4 needs 68)", c.UnderlayMTU)
+	}
+	switch c.InterfaceDriver {
+	case "", "veth":
+		c.InterfaceDriver = "veth"
+	case "internal":
+		return errors.New("interface driver internal: not supported yet (an internal qr- port on a netdev datapath dies with ovs-vswitchd); use veth")
+	default:
+		return fmt.Errorf("interface driver must be veth or internal, not %q", c.InterfaceDriver)
+	}
+	if c.RunDir == "" {
+		c.RunDir = os.Getenv("OVS_RUNDIR")
+	}
+	if c.RunDir == "" {
+		c.RunDir = "/var/run/openvswitch"
 	}
 	if c.Log == nil {
 		return errors.New("chassis: Config.Log is required")

@@ -203,19 +203,19 @@ func TestPlanOVSIdempotentAndForeign(t *testing.T) {
 		},
 	}
 	tun := []Tunnel{{Name: "vx-c0a80002", RemoteIP: "192.168.0.2"}}
-	p := PlanOVS(lv, cfg, tun, nil)
+	p := PlanOVS(lv, cfg, tun, nil, nil)
 	if len(p.Ops) != 1 || p.Ops[0].Op != "mutate" || p.Ops[0].Table != vswitchd.BridgeTable {
 		t.Fatalf("want only the stale tunnel swept: %+v", p.Ops)
 	}
 	lv.Bridges["bt"] = vswitchd.Bridge{UUID: "bt", Name: "br-tun", FailMode: &secure, DatapathType: "netdev", Ports: []string{"pbt", "ppi", "pvx"}}
-	if p := PlanOVS(lv, cfg, tun, nil); len(p.Ops) != 0 || len(p.Blocked) != 0 {
+	if p := PlanOVS(lv, cfg, tun, nil, nil); len(p.Ops) != 0 || len(p.Blocked) != 0 {
 		t.Errorf("converged state plans %+v", p)
 	}
 	// A foreign port with a name we want is left alone, and said so.
 	lv.Ports["pforeign"] = vswitchd.Port{UUID: "pforeign", Name: "vx-c0a80003"}
 	lv.Bridges["bt"] = vswitchd.Bridge{UUID: "bt", Name: "br-tun", FailMode: &secure, DatapathType: "netdev", Ports: []string{"pbt", "ppi", "pvx", "pforeign"}}
 	lv.Bridges["bi"] = vswitchd.Bridge{UUID: "bi", Name: "br-int", FailMode: &secure, DatapathType: "netdev", Ports: []string{"pbi", "ppt"}}
-	p = PlanOVS(lv, cfg, append(tun, Tunnel{Name: "vx-c0a80003", RemoteIP: "192.168.0.3"}), nil)
+	p = PlanOVS(lv, cfg, append(tun, Tunnel{Name: "vx-c0a80003", RemoteIP: "192.168.0.3"}), nil, nil)
 	if len(p.Ops) != 0 || len(p.Blocked) != 1 {
 		t.Errorf("foreign port: %+v", p)
 	}

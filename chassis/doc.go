@@ -26,7 +26,22 @@
 // whose tag and other_config:dvr-network it sets. A port whose iface-id
 // names no Port_Binding may be another agent's: it is logged, not touched.
 //
-// Not yet here: OpenFlow flows (package chassis/flows computes them;
+// Routers (dataplane.go, hosting.go, plumber.go): for every router a
+// DVR_Router_Binding hosts here (once the chassis has its DVR MAC), the
+// round makes the qrouter namespace with chassis/router (veth qr- devices,
+// permanent ARP entries for every bound VM on the router's subnets), then
+// lists each qr- device's outer end as a tagged port of ours on br-int
+// (PlanOVS). The router applier's Plumber removes a port before its device
+// goes, and on a re-created device, so PlanOVS adds it again.
+//
+// Flows (dataplane.go, flowinput.go): FlowInput turns the SB view and the
+// round's decisions into a chassis/flows Input; the computed flows go to a
+// FlowInstaller per bridge. Port_Binding.up is true on exactly the served
+// ports whose flows OVS acknowledged.
+//
+// Not yet here: the OpenFlow installer (chassis/ofctrl), the
+// conditional monitor mode and the incremental path.
+package chassis/flows computes them;
 // installing them comes next), qrouter namespaces, qr- ports and ARP
 // entries (package chassis/router computes and applies them, with a veth
 // driver; the round does not call it yet), Port_Binding.up (it means "flows installed"), and the

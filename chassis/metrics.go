@@ -17,6 +17,9 @@ type Metrics struct {
 	tunnels  prometheus.Gauge
 	vlans    prometheus.Gauge
 	nbCfg    prometheus.Gauge
+	nss      prometheus.Gauge
+	qrs      prometheus.Gauge
+	neigh    prometheus.Gauge
 }
 
 // NewMetrics registers the metrics with reg.
@@ -38,8 +41,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Local VLANs in use (one per network with a served port here)."}),
 		nbCfg: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_nb_cfg",
 			Help: "The SB_Global.nb_cfg last reported in Chassis_Private."}),
+		nss: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_router_namespaces",
+			Help: "qrouter namespaces this chassis should hold (one per hosted router)."}),
+		qrs: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_qr_devices",
+			Help: "qr- devices (router interfaces) in those namespaces."}),
+		neigh: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_neighbour_entries",
+			Help: "Permanent ARP entries in those namespaces."}),
 	}
-	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg)
+	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg, m.nss, m.qrs, m.neigh)
 	return m
 }
 
@@ -72,5 +81,13 @@ func (m *Metrics) state(claimed, tunnels, vlans int, hasMAC bool) {
 func (m *Metrics) reported(nbCfg int) {
 	if m != nil {
 		m.nbCfg.Set(float64(nbCfg))
+	}
+}
+
+func (m *Metrics) routers(namespaces, devices, neighbours int) {
+	if m != nil {
+		m.nss.Set(float64(namespaces))
+		m.qrs.Set(float64(devices))
+		m.neigh.Set(float64(neighbours))
 	}
 }

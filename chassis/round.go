@@ -51,21 +51,33 @@ func (c *Chassis) round(ctx context.Context) error {
 
 	ifaces := LocalIfaces(lv, c.cfg.IntegrationBridge)
 	claims := DecideClaims(sv, reg.Chassis, ifaces, mac != "")
-	var need []string
-	for _, s := range claims.Served {
-		need = append(need, s.Network)
+	var hosted []Hosted
+	if mac != "" {
+		// No DVR MAC, no DVR: no router namespace either.
+		hosted = HostedRouters(sv, id.Name)
 	}
-	vlans, exhausted := AllocateVLANs(need, AdoptedVLANs(lv, c.cfg.IntegrationBridge))
+	vlans, exhausted := AllocateVLANs(NeededNetworks(sv, claims, hosted), AdoptedVLANs(lv, c.cfg.IntegrationBridge))
 	for _, n := range exhausted {
 		if c.notes.set("vlan/"+n, "exhausted") {
 			c.log.WithField("network", n).Error("no local VLAN left (4094 in use): its ports stay on the dead VLAN")
 		}
 	}
-	tags := PortTags(lv, ifaces, claims, vlans)
 	tunnels := DesiredTunnels(sv, id.Name, reg.Chassis, claims.Bound)
+	local := Local{Self: id.Name, SelfUUID: reg.Chassis, MAC: mac, Claims: claims, Hosted: hosted, VLANs: vlans, Tunnels: tunnels}
+
+	// Routers first: a qr- device must exist before its OVS port is added
+	// (and an OVS port leaves before its device goes: the plumber).
+	qrs, rerr := c.applyRouters(ctx, lc, sv, local)
+	if rerr != nil {
+		c.log.WithError(rerr).Warn("router namespaces: not all applied; retrying next round")
+	}
+	if lv, err = readLocal(ctx, lc); err != nil {
+		return err
+	}
+	tags := PortTags(lv, ifaces, claims, vlans)
 	bcfg := BridgeConfig{Integration: c.cfg.IntegrationBridge, Tunnel: c.cfg.TunnelBridge,
 		DatapathType: c.cfg.DatapathType, Owner: id.Name, LocalIP: id.EncapIP}
-	plan := PlanOVS(lv, bcfg, tunnels, tags)
+	plan := PlanOVS(lv, bcfg, tunnels, tags, qrs)
 	for _, b := range plan.Blocked {
 		if c.notes.set("blocked/"+b, b) {
 			c.log.Warn(b)
@@ -77,16 +89,28 @@ func (c *Chassis) round(ctx context.Context) error {
 		}
 		if err := settle(ctx, func() (bool, error) {
 			lv2, err := readLocal(ctx, lc)
-			return err == nil && len(PlanOVS(lv2, bcfg, tunnels, tags).Ops) == 0, err
+			if err == nil {
+				lv = lv2
+			}
+			return err == nil && len(PlanOVS(lv2, bcfg, tunnels, tags, qrs).Ops) == 0, err
 		}); err != nil {
 			c.log.WithError(err).Debug("local OVSDB")
 		}
 	}
 	c.logTunnels(tunnels)
 
-	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims)...)
+	flowed, fok := c.applyFlows(ctx, sv, lv, local)
+	qrPending := false
+	intPorts := Ofports(lv, c.cfg.IntegrationBridge)
+	for _, q := range qrs {
+		if intPorts[q.Name] == 0 {
+			qrPending = true // ovs-vswitchd has not numbered it yet: its event comes
+		}
+	}
+
+	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims, flowed)...)
 	reported := -1
-	if sv.Global != nil && !claims.Pending && reg.Private != "" {
+	if sv.Global != nil && !claims.Pending && !qrPending && rerr == nil && fok && reg.Private != "" {
 		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok {
 			ops = append(ops, op)
 			reported = sv.Global.NbCfg
@@ -101,7 +125,7 @@ func (c *Chassis) round(ctx context.Context) error {
 		c.log.WithField("nb_cfg", reported).Debug("reported nb_cfg")
 	}
 	if len(ops) > 0 {
-		if err := settle(ctx, func() (bool, error) { return c.shows(ctx, sbc, id, status, reg.Chassis, claims, reported) }); err != nil {
+		if err := settle(ctx, func() (bool, error) { return c.shows(ctx, sbc, id, status, reg.Chassis, claims, flowed, reported) }); err != nil {
 			c.log.WithError(err).Debug("SB")
 		}
 	}
@@ -135,7 +159,7 @@ func (c *Chassis) register(ctx context.Context, sbc client.Client, reg RegPlan, 
 }
 
 // shows reports whether the SB cache shows this round's commit.
-func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, status, self string, claims ClaimPlan, reported int) (bool, error) {
+func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, status, self string, claims ClaimPlan, flowed map[string]bool, reported int) (bool, error) {
 	sv, err := readSB(ctx, sbc)
 	if err != nil {
 		return false, err
@@ -152,6 +176,11 @@ func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, sta
 	}
 	for _, u := range claims.Release {
 		if pb, ok := sv.Ports[u]; ok && pb.Chassis != nil && *pb.Chassis == self {
+			return false, nil
+		}
+	}
+	for u := range claims.Bound {
+		if pb, ok := sv.Ports[u]; ok && pb.Chassis != nil && *pb.Chassis == self && (pb.Up != nil && *pb.Up) != flowed[pb.LogicalPort] {
 			return false, nil
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/sirupsen/logrus"
 
+	"github.com/dvr-ovn/dvr/chassis/flows"
+	"github.com/dvr-ovn/dvr/chassis/router"
 	"github.com/dvr-ovn/dvr/internal/ovsdbmon"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/internal/vswitchd"
@@ -30,6 +32,12 @@ type Chassis struct {
 	// absence later means someone deleted it.
 	registered bool
 	notes      *notes
+	// installers put the flows of each bridge (nil: flows are computed,
+	// not installed, and no port is ever up).
+	installers map[flows.Bridge]FlowInstaller
+	// routersApplied is the router state last applied without error.
+	routersApplied *router.State
+	routersAt      time.Time
 }
 
 // New checks cfg and builds the daemon; Run runs it.

@@ -54,6 +54,9 @@ func app() *cli.App {
 			&cli.StringFlag{Name: "integration-bridge", Value: "br-int", Usage: "the bridge VM ports are plugged into"},
 			&cli.StringFlag{Name: "tunnel-bridge", Value: "br-tun", Usage: "the bridge holding the VXLAN ports"},
 			&cli.StringFlag{Name: "datapath-type", Value: "system", Usage: "system|netdev (netdev: userspace, without the kernel module)"},
+			&cli.StringFlag{Name: "interface-driver", Value: "veth", Usage: "how qr- devices are made: veth (a pair, the outer end on br-int; survives an ovs-vswitchd restart)"},
+			&cli.IntFlag{Name: "underlay-mtu", Value: 1500, Usage: "MTU of the tunnel underlay; qr- devices get 50 less"},
+			&cli.StringFlag{Name: "ovs-rundir", Usage: "the OVS run directory holding <bridge>.mgmt (default: $OVS_RUNDIR, then /var/run/openvswitch)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
 			&cli.StringFlag{Name: "log-file", Usage: "append the log to this file instead of stderr; reopened on SIGHUP (for logrotate)"},
@@ -136,6 +139,7 @@ func run(c *cli.Context) (err error) {
 		SB: sb, OVS: ovs, SystemID: c.String("system-id"), EncapIP: c.String("encap-ip"),
 		IntegrationBridge: c.String("integration-bridge"), TunnelBridge: c.String("tunnel-bridge"),
 		DatapathType: c.String("datapath-type"), Log: log, Metrics: metrics,
+		InterfaceDriver: c.String("interface-driver"), UnderlayMTU: c.Int("underlay-mtu"), RunDir: c.String("ovs-rundir"),
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,135 @@
+package chassis
+
+import (
+	"context"
+	"reflect"
+	"time"
+
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/sirupsen/logrus"
+
+	"github.com/dvr-ovn/dvr/chassis/flows"
+	"github.com/dvr-ovn/dvr/chassis/router"
+)
+
+// FlowInstaller installs one bridge's flows (chassis/ofctrl on the
+// bridge's OpenFlow management socket). Sync returns once OVS
+// acknowledged every change; rejected lists the desired flows OVS refused
+// (the rest is installed).
+type FlowInstaller interface {
+	Sync(ctx context.Context, desired []flows.Entry) (rejected []flows.Entry, err error)
+}
+
+// routerReapply is how long an applied router state is trusted before the
+// kernel is read again (drift by hand is repaired at least that often).
+const routerReapply = time.Minute
+
+// applyRouters makes the qrouter namespaces of the hosted routers what the
+// SB says, and returns the qr- ports br-int must hold. A state equal to the
+// one last applied without error is not applied again for routerReapply.
+func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView, l Local) ([]QRPort, error) {
+	st, skipped := router.Desired(RouterInput(sv, l, c.cfg.UnderlayMTU))
+	live := map[string]bool{}
+	for _, s := range skipped {
+		k := s.Router + "/" + s.Port + "/" + s.Item
+		live[k] = true
+		if c.notes.set("router-skip/"+k, s.Reason) {
+			c.log.WithFields(logrus.Fields{"router": s.Router, "port": s.Port, "value": s.Item}).Warn("router: skipped: " + s.Reason)
+		}
+	}
+	c.notes.keep("router-skip/", live)
+	network := map[string]string{} // LRP UUID → network
+	for _, h := range l.Hosted {
+		for _, pb := range h.Interfaces {
+			network[pb.ExternalIDs["logical-router-port"]] = Network(sv, pb.Datapath)
+		}
+	}
+	var qrs []QRPort
+	neigh := 0
+	for _, ns := range st.Namespaces {
+		for _, d := range ns.Devices {
+			qrs = append(qrs, QRPort{Name: d.Outer, VLAN: d.VLAN, Network: network[d.LRP]})
+			neigh += len(d.Neighbours)
+		}
+	}
+	if c.routersApplied != nil && reflect.DeepEqual(*c.routersApplied, st) && time.Since(c.routersAt) < routerReapply {
+		return qrs, nil
+	}
+	p := &plumber{ctx: ctx, c: lc, bridge: c.cfg.IntegrationBridge, owner: l.Self}
+	a := &router.Applier{SystemID: l.Self, Plumber: p, Log: c.log}
+	res, err := a.Apply(st)
+	for _, ch := range res.Changes {
+		c.log.Debug("router: " + ch)
+	}
+	c.cfg.Metrics.routers(len(st.Namespaces), len(qrs), neigh)
+	if err != nil {
+		c.routersApplied = nil
+		return qrs, err
+	}
+	c.routersApplied, c.routersAt = &st, time.Now()
+	return qrs, nil
+}
+
+// applyFlows computes both bridges' flows and installs them. flowed names
+// the local VM ports whose flows OVS acknowledged; ok says every change was
+// acknowledged (no bridge failed), so the round may report nb_cfg.
+func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l Local) (flowed map[string]bool, ok bool) {
+	in := FlowInput(sv, l, Ofports(lv, c.cfg.IntegrationBridge), Ofports(lv, c.cfg.TunnelBridge))
+	res := flows.Compute(in)
+	live := map[string]bool{}
+	bad := map[string]bool{}
+	for _, s := range res.Skipped {
+		k := s.Object + "/" + s.Value
+		live[k] = true
+		bad[s.Object] = true
+		if c.notes.set("flow-skip/"+k, s.Reason) {
+			c.log.WithFields(logrus.Fields{"port": s.Object, "value": s.Value}).Warn("flows: skipped: " + s.Reason)
+		}
+	}
+	c.notes.keep("flow-skip/", live)
+	if c.installers == nil {
+		return nil, true // flows computed, not installed: no port is up
+	}
+	ok = true
+	for _, b := range []flows.Bridge{flows.BrInt, flows.BrTun} {
+		inst := c.installers[b]
+		rejected, err := inst.Sync(ctx, flows.Entries(res.Flows(b)))
+		if err != nil {
+			ok = false
+			if c.notes.set("flows/"+b.String(), err.Error()) {
+				c.log.WithError(err).WithField("bridge", b.String()).Warn("flows: not installed; retrying")
+			}
+			continue
+		}
+		if c.notes.clear("flows/" + b.String()) {
+			c.log.WithField("bridge", b.String()).Info("flows: installed again")
+		}
+		for _, e := range rejected {
+			bad[rejectedPort(in, e)] = true
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	flowed = map[string]bool{}
+	for _, p := range in.LocalPorts {
+		if !bad[p.Name] {
+			flowed[p.Name] = true
+		}
+	}
+	return flowed, true
+}
+
+// rejectedPort names the local port a rejected flow belongs to ("" when
+// it is not a local port's).
+func rejectedPort(in flows.Input, e flows.Entry) string {
+	if e.Cookie.Category() != flows.CatLocalPort {
+		return ""
+	}
+	for _, p := range in.LocalPorts {
+		if flows.NewCookie(flows.CatLocalPort, flows.PortObject(p.Network, p.Key)) == e.Cookie {
+			return p.Name
+		}
+	}
+	return ""
+}
