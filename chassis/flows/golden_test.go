@@ -72,3 +72,43 @@ func compareGolden(t *testing.T, s topo, ch, file string) {
 		}
 	}
 }
+
+// Symbolize of a computed flow's numeric entry is its Symbolic form, for
+// every flow of every seed chassis: golden files compare with what a real
+// hypervisor holds.
+func TestSymbolizeIsSymbolic(t *testing.T) {
+	s := seed()
+	for _, c := range s.chassis {
+		in := s.input(c.name)
+		r := Compute(in)
+		for _, br := range []Bridge{BrInt, BrTun} {
+			names := Names{Ports: map[int32]string{}, VLANs: map[uint16]string{}}
+			for _, nw := range in.Networks {
+				names.VLANs[nw.VLAN] = nw.Name
+			}
+			if br == BrInt {
+				names.Ports[in.PatchTun.OfPort] = in.PatchTun.Name
+				for _, p := range in.LocalPorts {
+					names.Ports[p.Port.OfPort] = p.Port.Name
+				}
+				for _, i := range in.Interfaces {
+					if i.QR.Valid() {
+						names.Ports[i.QR.OfPort] = i.QR.Name
+					}
+				}
+			} else {
+				names.Ports[in.PatchInt.OfPort] = in.PatchInt.Name
+				for _, rm := range in.Remotes {
+					if rm.Tunnel.Valid() {
+						names.Ports[rm.Tunnel.OfPort] = rm.Tunnel.Name
+					}
+				}
+			}
+			for _, f := range r.Flows(br) {
+				if g, w := Symbolize(f.Entry(), br, names), f.Symbolic(); g != w {
+					t.Errorf("%s %s:\n got %s\nwant %s", c.name, br, g, w)
+				}
+			}
+		}
+	}
+}
