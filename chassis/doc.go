@@ -41,9 +41,4 @@
 //
 // Not yet here: the OpenFlow installer (chassis/ofctrl), the
 // conditional monitor mode and the incremental path.
-package chassis/flows computes them;
-// installing them comes next), qrouter namespaces, qr- ports and ARP
-// entries (package chassis/router computes and applies them, with a veth
-// driver; the round does not call it yet), Port_Binding.up (it means "flows installed"), and the
-// conditional monitor mode.
 package chassis
