@@ -12,9 +12,44 @@ import (
 
 // routerState renders every qrouter namespace of a hypervisor: its qr-
 // devices (MAC, MTU, state, IPv4 addresses), their permanent neighbour
-// entries, and the qo- ports on br-int with their tag.
+// entries, and the qo- ports on br-int with their tag. A namespace that
+// goes while it is read is read again.
 func (c *chassisRun) routerState() string {
 	c.w.t.Helper()
+	for i := 0; ; i++ {
+		s, err := c.readRouterState()
+		if err == nil || i == 20 {
+			if err != nil {
+				c.w.t.Fatal(err)
+			}
+			return s
+		}
+	}
+}
+
+func (c *chassisRun) readRouterState() (state string, err error) {
+	must := func(name string, args ...string) string {
+		out, err := c.hv.Exec(name, args...)
+		if err != nil {
+			panic(routerStateErr{fmt.Errorf("%v: %s", err, out)})
+		}
+		return out
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			e, ok := r.(routerStateErr)
+			if !ok {
+				panic(r)
+			}
+			err = e.error
+		}
+	}()
+	return c.renderRouterState(must), nil
+}
+
+type routerStateErr struct{ error }
+
+func (c *chassisRun) renderRouterState(must func(string, ...string) string) string {
 	out, err := c.hv.Exec("ip", "netns", "list")
 	if err != nil {
 		c.w.t.Fatalf("%v: %s", err, out)
@@ -29,7 +64,7 @@ func (c *chassisRun) routerState() string {
 	var b strings.Builder
 	for _, ns := range nss {
 		fmt.Fprintf(&b, "%s\n", ns)
-		links := c.hv.MustExec("ip", "-n", ns, "-o", "link", "show")
+		links := must("ip", "-n", ns, "-o", "link", "show")
 		for _, l := range strings.Split(links, "\n") {
 			f := strings.Fields(l)
 			if len(f) < 2 || !strings.HasPrefix(f[1], router.DevPrefix) {
@@ -37,10 +72,10 @@ func (c *chassisRun) routerState() string {
 			}
 			dev := strings.SplitN(strings.TrimSuffix(f[1], ":"), "@", 2)[0]
 			mtu, mac := field(f, "mtu"), field(f, "link/ether")
-			addrs := strings.Fields(c.hv.MustExec("sh", "-c", "ip -n "+ns+" -4 -o addr show dev "+dev+" | awk '{print $4}'"))
+			addrs := strings.Fields(must("sh", "-c", "ip -n "+ns+" -4 -o addr show dev "+dev+" | awk '{print $4}'"))
 			sort.Strings(addrs)
 			fmt.Fprintf(&b, "  %s mac=%s mtu=%s addrs=%v\n", dev, mac, mtu, addrs)
-			neigh := strings.Split(strings.TrimSpace(c.hv.MustExec("ip", "-n", ns, "neigh", "show", "dev", dev, "nud", "permanent")), "\n")
+			neigh := strings.Split(strings.TrimSpace(must("ip", "-n", ns, "neigh", "show", "dev", dev, "nud", "permanent")), "\n")
 			sort.Strings(neigh)
 			for _, n := range neigh {
 				if n = strings.TrimSpace(n); n != "" {
