@@ -1,7 +1,7 @@
 # Everything a developer or CI runs. See README.md.
 GO      ?= go
 export PATH := /usr/local/go/bin:$(PATH)
-BINS    := dvr-nbctl dvr-northd dvr-chassis
+BINS    := dvr-nbctl dvr-northd dvr-chassis dvr-trace
 PKGS    := ./...
 
 .PHONY: all build generate verify-generated lint test bench demo demo-down clean

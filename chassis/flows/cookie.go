@@ -1,6 +1,11 @@
 package flows
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+	"net"
+	"net/netip"
+)
 
 // Cookie is the OpenFlow cookie of every flow dvr-chassis writes:
 //
@@ -90,6 +95,37 @@ func PortObject(datapath uint32, port uint16) uint64 {
 	return uint64(datapath&0xffffff)<<16 | uint64(port)
 }
 
+// PortKeys splits a port object (PortObject) back into the datapath's
+// and the port's tunnel keys.
+func PortKeys(object uint64) (datapath uint32, port uint16) {
+	return uint32(object>>16) & 0xffffff, uint16(object)
+}
+
+// MACObject is the object of a DVR MAC's flows: the MAC's low 40 bits
+// (false if mac is not a MAC).
+func MACObject(mac string) (uint64, bool) {
+	hw, err := net.ParseMAC(mac)
+	if err != nil || len(hw) != 6 {
+		return 0, false
+	}
+	var b [8]byte
+	copy(b[2:], hw)
+	return binary.BigEndian.Uint64(b[:]) & uint64(objectMask), true
+}
+
+// IPv4Object is the object of a tunnel's flows: the remote IPv4 address.
+func IPv4Object(ip netip.Addr) uint64 {
+	b := ip.As4()
+	return uint64(binary.BigEndian.Uint32(b[:]))
+}
+
+// IPv4 is the address a tunnel object (IPv4Object) stands for.
+func IPv4(object uint64) netip.Addr {
+	var b [4]byte
+	binary.BigEndian.PutUint32(b[:], uint32(object))
+	return netip.AddrFrom4(b)
+}
+
 // Ours reports whether the cookie is dvr-chassis'.
 func (c Cookie) Ours() bool { return c&CookieOwnerMask == CookieOwner }
 
@@ -116,11 +152,12 @@ func (c Cookie) Describe() string {
 	case CatOwnMAC, CatRemoteMAC:
 		return fmt.Sprintf("%s(xx:%02x:%02x:%02x:%02x:%02x)", cat, byte(o>>32), byte(o>>24), byte(o>>16), byte(o>>8), byte(o))
 	case CatTunnel:
-		return fmt.Sprintf("%s(%d.%d.%d.%d)", cat, byte(o>>24), byte(o>>16), byte(o>>8), byte(o))
+		return fmt.Sprintf("%s(%s)", cat, IPv4(o))
 	case CatNetwork:
 		return fmt.Sprintf("%s(vni=%d)", cat, o)
 	case CatRouterPort, CatLocalPort, CatRemotePort:
-		return fmt.Sprintf("%s(datapath=%d,port=%d)", cat, o>>16, o&0xffff)
+		dp, port := PortKeys(o)
+		return fmt.Sprintf("%s(datapath=%d,port=%d)", cat, dp, port)
 	default:
 		return cat.String()
 	}

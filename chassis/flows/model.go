@@ -76,10 +76,8 @@ func parseMAC(s string) string {
 
 // macObject is the low 40 bits of a MAC, a DVR MAC's cookie object.
 func macObject(mac string) uint64 {
-	hw, _ := net.ParseMAC(mac)
-	var b [8]byte
-	copy(b[2:], hw)
-	return binary.BigEndian.Uint64(b[:]) & uint64(objectMask)
+	o, _ := MACObject(mac)
+	return o
 }
 
 func newModel(in Input) *model {

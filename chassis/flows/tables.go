@@ -146,3 +146,13 @@ const (
 	// VLAN (access ports are untagged inside the OpenFlow pipeline).
 	NetReg = "reg6"
 )
+
+// TableOf is the table numbered num on bridge b, if the pipeline has one.
+func TableOf(b Bridge, num uint8) (Table, bool) {
+	for _, t := range Tables(b) {
+		if t.Num() == num {
+			return t, true
+		}
+	}
+	return 0, false
+}
