@@ -86,6 +86,13 @@ func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l L
 			c.log.WithFields(logrus.Fields{"port": s.Object, "value": s.Value}).Warn("flows: skipped: " + s.Reason)
 		}
 	}
+	for _, n := range UnknownMACs(sv) {
+		k := "DVR_MAC_Binding/" + n
+		live[k] = true
+		if c.notes.set("flow-skip/"+k, sv.MACs[n]) {
+			c.log.WithFields(logrus.Fields{"remote_chassis": n, "dvr_mac": sv.MACs[n]}).Warn("flows: skipped a DVR_MAC_Binding for a chassis the SB does not have")
+		}
+	}
 	c.notes.keep("flow-skip/", live)
 	if c.installers == nil {
 		return nil, true // flows computed, not installed: no port is up

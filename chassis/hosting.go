@@ -115,3 +115,19 @@ func boundChassis(v *SBView, pb sbdb.PortBinding, self, selfUUID string, bound m
 	}
 	return ""
 }
+
+// UnknownMACs are the DVR_MAC_Bindings naming no Chassis row (a bad row:
+// northd deletes a binding with its chassis), sorted by chassis name.
+func UnknownMACs(v *SBView) []string {
+	known := map[string]bool{}
+	for _, c := range v.Chassis {
+		known[c.Name] = true
+	}
+	var out []string
+	for _, n := range sortedKeys(v.MACs) {
+		if !known[n] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
