@@ -119,26 +119,15 @@ type desiredRef struct {
 // desired flow gets a placeholder Key (and its raw match is kept for the
 // strict delete). Learned flows are left out.
 func readBack(ctx context.Context, c *conn, desired []flows.Entry) (map[flows.Key]flows.Entry, map[flows.Key][]byte, error) {
-	idx := make(map[string]desiredRef, len(desired))
-	for _, e := range desired {
-		if e.Cookie.Learned() {
-			continue
-		}
-		comp, err := compile(e)
-		if err != nil {
-			continue // reported when Sync tries to add it
-		}
-		k, err := canonKey(e.Table, e.Priority, comp.match)
-		if err != nil {
-			continue
-		}
-		idx[k] = desiredRef{e: e, instr: comp.instr}
-	}
 	installed := map[flows.Key]flows.Entry{}
 	raw := map[flows.Key][]byte{}
+	var idx map[string]desiredRef // built at the first flow: an empty bridge costs no compiling
 	err := readFlows(ctx, c, func(f readFlow) error {
 		if !f.cookie.Ours() || f.cookie.Learned() {
 			return nil
+		}
+		if idx == nil {
+			idx = index(desired)
 		}
 		k, err := canonKey(f.table, f.priority, f.match)
 		if err != nil {
@@ -161,4 +150,24 @@ func readBack(ctx context.Context, c *conn, desired []flows.Entry) (map[flows.Ke
 		return nil, nil, err
 	}
 	return installed, raw, nil
+}
+
+// index is the desired flows by canonical identity.
+func index(desired []flows.Entry) map[string]desiredRef {
+	idx := make(map[string]desiredRef, len(desired))
+	for _, e := range desired {
+		if e.Cookie.Learned() {
+			continue
+		}
+		comp, err := compile(e)
+		if err != nil {
+			continue // reported when Sync tries to add it
+		}
+		k, err := canonKey(e.Table, e.Priority, comp.match)
+		if err != nil {
+			continue
+		}
+		idx[k] = desiredRef{e: e, instr: comp.instr}
+	}
+	return idx
 }

@@ -235,6 +235,9 @@ func (b *Bridge) bundle(ctx context.Context, c *conn, ops []op) (map[int]error, 
 		case xid == commit && m[1] == typeError:
 			return nil, fmt.Errorf("bridge %s: bundle of %d flow-mods not committed: %w", c.bridge, n, parseError(m))
 		case xid == commit:
+			if m[1] != typeExperimenter || len(m) < 24 || be16(m[20:]) != of.OFPBCT_COMMIT_REPLY {
+				return nil, fmt.Errorf("bridge %s: unexpected answer (type %d) to the bundle commit", c.bridge, m[1])
+			}
 			if openErr != nil {
 				return nil, fmt.Errorf("bridge %s: bundle not opened: %w", c.bridge, openErr)
 			}
