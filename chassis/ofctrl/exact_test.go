@@ -1,6 +1,10 @@
 package ofctrl
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/dvr-ovn/dvr/chassis/flows"
@@ -100,5 +104,80 @@ func TestCompileExactOnOVS(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The inputs of TestCompileExactOnOVS use the whole vocabulary of
+// chassis/flows, and every (table, priority) kind of flow it computes.
+func TestInputsCoverVocabulary(t *testing.T) {
+	seen := map[string]bool{}
+	kinds := map[string]bool{}
+	for _, in := range inputs() {
+		r := flows.Compute(in)
+		for _, br := range []flows.Bridge{flows.BrInt, flows.BrTun} {
+			for _, e := range flows.Entries(r.Flows(br)) {
+				kinds[fmt.Sprintf("%s table=%s priority=%d", br, flows.Table(uint16(br)<<8|uint16(e.Table)).Name(), e.Priority)] = true
+				if e.Match == "" {
+					seen["match:"] = true
+				}
+				for _, tok := range strings.Split(e.Match, ",") {
+					k, v, _ := strings.Cut(tok, "=")
+					if strings.Contains(v, "/") {
+						k += "/mask"
+					}
+					seen["match:"+k] = true
+				}
+				toks, err := splitTop(e.Actions)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, tok := range toks {
+					name, arg, _ := strings.Cut(tok, ":")
+					switch {
+					case strings.HasPrefix(tok, "learn("):
+						name = "learn"
+					case name == "set_field" || name == "move" || name == "load":
+						_, dst, _ := strings.Cut(arg, "->")
+						name += "->" + dst
+					}
+					seen["action:"+name] = true
+				}
+			}
+		}
+	}
+	for _, w := range []string{"match:", "match:arp", "match:in_port", "match:dl_vlan", "match:dl_src", "match:dl_dst",
+		"match:dl_dst/mask", "match:arp_op", "match:arp_tpa", "match:arp_tha", "match:tun_id", "match:reg6",
+		"action:drop", "action:NORMAL", "action:IN_PORT", "action:output", "action:goto_table", "action:pop_vlan",
+		"action:push_vlan", "action:set_field->eth_src", "action:set_field->eth_dst", "action:set_field->vlan_vid",
+		"action:set_field->tun_id", "action:set_field->reg6", "action:set_field->arp_sha", "action:set_field->arp_spa",
+		"action:move->NXM_OF_ETH_DST[]", "action:move->NXM_NX_ARP_THA[]", "action:move->NXM_OF_ARP_TPA[]",
+		"action:load->NXM_OF_ARP_OP[]", "action:learn"} {
+		if !seen[w] {
+			t.Errorf("no flow uses %s", w)
+		}
+	}
+	// Every kind of flow (bridge, table, priority) of the golden files.
+	files, err := filepath.Glob("../../ovsdb-fixtures/chassis/flows/*/*.flows")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("golden files: %v %v", files, err)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		br := ""
+		for _, l := range strings.Split(string(b), "\n") {
+			if h, ok := strings.CutPrefix(l, "# "); ok {
+				br = h
+				continue
+			}
+			if f := strings.Fields(l); len(f) >= 2 && strings.HasPrefix(f[0], "table=") {
+				if k := br + " " + f[0] + " " + f[1]; !kinds[k] {
+					t.Errorf("no flow of the kind %q", k)
+					kinds[k] = true
+				}
+			}
+		}
 	}
 }
