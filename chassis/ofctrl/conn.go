@@ -33,8 +33,8 @@ type conn struct {
 	mu      sync.Mutex
 	waiters []*waiter
 
-	// last is when something last showed the peer alive (a message read
-	// or bytes written), in UnixNano.
+	// last is when something last showed the peer alive (a message read,
+	// a chunk of a stream written), in UnixNano.
 	last atomic.Int64
 
 	done    chan struct{}
@@ -284,16 +284,21 @@ func (c *conn) request(ctx context.Context, m []byte) ([]byte, error) {
 func (c *conn) send(m []byte) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.write(m)
+	return c.write(m, false)
 }
 
-func (c *conn) write(m []byte) error {
+// write writes m; alive says that its getting through shows the peer
+// alive (a long stream keeps the writer lock, so our echo requests wait:
+// OVS reading it is the sign of life then).
+func (c *conn) write(m []byte, alive bool) error {
 	if _, err := c.nc.Write(m); err != nil {
 		err = fmt.Errorf("bridge %s: write: %w", c.bridge, err)
 		c.fail(err)
 		return err
 	}
-	c.touch()
+	if alive {
+		c.touch()
+	}
 	return nil
 }
 
@@ -306,7 +311,7 @@ func (c *conn) stream(fn func(put func([]byte) error) error) error {
 	put := func(m []byte) error {
 		buf = append(buf, m...)
 		if len(buf) >= 64<<10 {
-			err := c.write(buf)
+			err := c.write(buf, true)
 			buf = buf[:0]
 			return err
 		}
@@ -316,7 +321,7 @@ func (c *conn) stream(fn func(put func([]byte) error) error) error {
 		return err
 	}
 	if len(buf) > 0 {
-		return c.write(buf)
+		return c.write(buf, true)
 	}
 	return nil
 }
