@@ -104,7 +104,7 @@ type installer struct {
 func (o *ovs) installer(br string) *installer {
 	o.t.Helper()
 	log := logrus.New()
-	log.SetLevel(logrus.WarnLevel)
+	log.SetLevel(logrus.ErrorLevel) // reconnects are the tests' business
 	in := &installer{pokes: make(chan struct{}, 16)}
 	in.Bridge = New(Config{RunDir: o.hv.Dir, Bridge: br, Log: log,
 		Poke: func() { in.pokes <- struct{}{} }, EchoInterval: time.Second})
