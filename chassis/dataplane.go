@@ -12,14 +12,6 @@ import (
 	"github.com/dvr-ovn/dvr/chassis/router"
 )
 
-// FlowInstaller installs one bridge's flows (chassis/ofctrl on the
-// bridge's OpenFlow management socket). Sync returns once OVS
-// acknowledged every change; rejected lists the desired flows OVS refused
-// (the rest is installed).
-type FlowInstaller interface {
-	Sync(ctx context.Context, desired []flows.Entry) (rejected []flows.Entry, err error)
-}
-
 // routerReapply is how long an applied router state is trusted before the
 // kernel is read again (drift by hand is repaired at least that often).
 const routerReapply = time.Minute
@@ -94,25 +86,40 @@ func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l L
 		}
 	}
 	c.notes.keep("flow-skip/", live)
-	if c.installers == nil {
-		return nil, true // flows computed, not installed: no port is up
-	}
 	ok = true
 	for _, b := range []flows.Bridge{flows.BrInt, flows.BrTun} {
 		inst := c.installers[b]
-		rejected, err := inst.Sync(ctx, flows.Entries(res.Flows(b)))
+		rep, err := inst.Sync(ctx, flows.Entries(res.Flows(b)))
+		c.cfg.Metrics.flows(b.String(), inst.Installed(), rep.FlowMods)
+		bl := c.log.WithField("bridge", b.String())
 		if err != nil {
 			ok = false
 			if c.notes.set("flows/"+b.String(), err.Error()) {
-				c.log.WithError(err).WithField("bridge", b.String()).Warn("flows: not installed; retrying")
+				bl.WithError(err).Info("flows: not installed yet; installing once the bridge's OpenFlow connection is back")
 			}
 			continue
 		}
 		if c.notes.clear("flows/" + b.String()) {
-			c.log.WithField("bridge", b.String()).Info("flows: installed again")
+			bl.WithField("flows", inst.Installed()).Info("flows: installed")
 		}
-		for _, e := range rejected {
-			bad[rejectedPort(in, e)] = true
+		if rep.FlowMods > 0 {
+			bl.WithFields(logrus.Fields{"added": rep.Added, "modified": rep.Modified, "deleted": rep.Deleted,
+				"read_back": rep.ReadBack, "took": rep.Duration.String()}).Debug("flows: applied the difference")
+		}
+		live := map[string]bool{}
+		for _, r := range rep.Rejected {
+			k := r.Entry.String()
+			live[k] = true
+			bad[rejectedPort(in, r.Entry)] = true
+			if c.notes.set("reject/"+b.String()+"/"+k, r.Err.Error()) {
+				bl.WithFields(logrus.Fields{"flow": k, "sb_row": r.Entry.Cookie.Describe()}).WithError(r.Err).Error("flows: OVS refused a flow; the rest is installed")
+			}
+		}
+		c.notes.keep("reject/"+b.String()+"/", live)
+		for _, e := range rep.Conflicts {
+			if c.notes.set("conflict/"+b.String()+"/"+e.String(), "x") {
+				bl.WithField("flow", e.String()).Warn("flows: a flow of another owner holds this flow's table, priority and match: left alone")
+			}
 		}
 	}
 	if !ok {

@@ -35,10 +35,12 @@
 // goes, and on a re-created device, so PlanOVS adds it again.
 //
 // Flows (dataplane.go, flowinput.go): FlowInput turns the SB view and the
-// round's decisions into a chassis/flows Input; the computed flows go to a
-// FlowInstaller per bridge. Port_Binding.up is true on exactly the served
-// ports whose flows OVS acknowledged.
+// round's decisions into a chassis/flows Input; the computed flows go to
+// one chassis/ofctrl Bridge per bridge (a persistent OpenFlow 1.3
+// connection; only the difference is sent, in one bundle, and the round
+// waits for its commit). Port_Binding.up is true on exactly the served
+// ports whose flows OVS acknowledged; nb_cfg is reported only when both
+// bridges' flows and the router namespaces were applied.
 //
-// Not yet here: the OpenFlow installer (chassis/ofctrl), the
-// conditional monitor mode and the incremental path.
+// Not yet here: the conditional monitor mode and the incremental path.
 package chassis

@@ -28,7 +28,7 @@ func TestOverSSL(t *testing.T) {
 	log.SetOutput(io.Discard)
 	c, err := chassis.New(chassis.Config{
 		SB:  ovsdbconn.Config{Endpoints: sb.SSLEndpoint(), PrivateKey: sb.PKI.ClientKey, Certificate: sb.PKI.ClientCert, CACert: sb.PKI.CACert},
-		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, EncapIP: "192.168.0.1", DatapathType: "netdev", Log: log,
+		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, EncapIP: "192.168.0.1", DatapathType: "netdev", RunDir: hv.RunDir(), Log: log,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +50,7 @@ func TestRAFTCluster(t *testing.T) {
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	c, err := chassis.New(chassis.Config{SB: ovsdbconn.Config{Endpoints: sb.Endpoint()},
-		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, EncapIP: "192.168.0.1", DatapathType: "netdev", Log: log})
+		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, EncapIP: "192.168.0.1", DatapathType: "netdev", RunDir: hv.RunDir(), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,7 +101,7 @@ func TestIdentityFromLocalOVS(t *testing.T) {
 	var buf lockedBuffer
 	log.SetOutput(&buf)
 	c, err := chassis.New(chassis.Config{SB: ovsdbconn.Config{Endpoints: sb.Endpoint()},
-		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, DatapathType: "netdev", Log: log})
+		OVS: ovsdbconn.Config{Endpoints: hv.Endpoint()}, DatapathType: "netdev", RunDir: hv.RunDir(), Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,8 @@ type Metrics struct {
 	nss      prometheus.Gauge
 	qrs      prometheus.Gauge
 	neigh    prometheus.Gauge
+	nflows   *prometheus.GaugeVec
+	flowMods *prometheus.CounterVec
 }
 
 // NewMetrics registers the metrics with reg.
@@ -47,7 +49,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "qr- devices (router interfaces) in those namespaces."}),
 		neigh: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_neighbour_entries",
 			Help: "Permanent ARP entries in those namespaces."}),
+		nflows: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "dvr_chassis_flows",
+			Help: "Flows of ours installed, by bridge (learned flows not counted)."}, []string{"bridge"}),
+		flowMods: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dvr_chassis_flow_mods_total",
+			Help: "OpenFlow flow-mods sent (adds, modifies, deletes), by bridge."}, []string{"bridge"}),
 	}
+	reg.MustRegister(m.nflows, m.flowMods)
 	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg, m.nss, m.qrs, m.neigh)
 	return m
 }
@@ -89,5 +96,12 @@ func (m *Metrics) routers(namespaces, devices, neighbours int) {
 		m.nss.Set(float64(namespaces))
 		m.qrs.Set(float64(devices))
 		m.neigh.Set(float64(neighbours))
+	}
+}
+
+func (m *Metrics) flows(bridge string, installed, mods int) {
+	if m != nil {
+		m.nflows.WithLabelValues(bridge).Set(float64(installed))
+		m.flowMods.WithLabelValues(bridge).Add(float64(mods))
 	}
 }

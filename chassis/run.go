@@ -12,6 +12,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/chassis/flows"
+	"github.com/dvr-ovn/dvr/chassis/ofctrl"
 	"github.com/dvr-ovn/dvr/chassis/router"
 	"github.com/dvr-ovn/dvr/internal/ovsdbmon"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
@@ -32,9 +33,8 @@ type Chassis struct {
 	// absence later means someone deleted it.
 	registered bool
 	notes      *notes
-	// installers put the flows of each bridge (nil: flows are computed,
-	// not installed, and no port is ever up).
-	installers map[flows.Bridge]FlowInstaller
+	// installers keep the flows of each bridge (chassis/ofctrl).
+	installers map[flows.Bridge]*ofctrl.Bridge
 	// routersApplied is the router state last applied without error.
 	routersApplied *router.State
 	routersAt      time.Time
@@ -63,6 +63,11 @@ func New(cfg Config) (*Chassis, error) {
 		Log: c.log.WithField("db", "SB"), Event: sbFilter.event, Poke: sbFilter.poke(c.poke), Echo: cfg.Echo})
 	c.ovsMon = ovsdbmon.New(ovsdbmon.Config{Conn: ovsConn, Model: ovsModel, Tables: localTables,
 		Log: c.log.WithField("db", "Open_vSwitch"), Poke: c.poke, Echo: cfg.Echo})
+	c.installers = map[flows.Bridge]*ofctrl.Bridge{}
+	for b, name := range map[flows.Bridge]string{flows.BrInt: cfg.IntegrationBridge, flows.BrTun: cfg.TunnelBridge} {
+		c.installers[b] = ofctrl.New(ofctrl.Config{RunDir: cfg.RunDir, Bridge: name,
+			Log: c.log.WithField("bridge", name), Poke: c.poke})
+	}
 	return c, nil
 }
 
@@ -76,10 +81,17 @@ func (c *Chassis) poke() {
 // Run keeps both monitors and runs rounds until ctx ends: on every event
 // (coalesced), every Resync, and after a failed round with a backoff.
 func (c *Chassis) Run(ctx context.Context) error {
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 2+len(c.installers))
 	go func() { c.sbMon.Run(ctx); done <- struct{}{} }()
 	go func() { c.ovsMon.Run(ctx); done <- struct{}{} }()
-	defer func() { <-done; <-done }()
+	for _, b := range c.installers {
+		go func() { b.Run(ctx); done <- struct{}{} }()
+	}
+	defer func() {
+		for range 2 + len(c.installers) {
+			<-done
+		}
+	}()
 	resync := time.NewTicker(c.cfg.Resync)
 	defer resync.Stop()
 	retry := time.Duration(0)

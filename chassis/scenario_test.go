@@ -175,7 +175,19 @@ func (c *chassisRun) routersBrief() string {
 			lines[len(lines)-1] += " " + f[0]
 		}
 	}
-	return strings.Join(lines, "\n")
+	// Devices sort by name (their UUIDs sort any way).
+	var out, devs []string
+	flush := func() { sort.Strings(devs); out = append(out, devs...); devs = nil }
+	for _, l := range lines {
+		if strings.HasPrefix(l, "  ") {
+			devs = append(devs, l)
+			continue
+		}
+		flush()
+		out = append(out, l)
+	}
+	flush()
+	return strings.Join(out, "\n")
 }
 
 // The seed scenario on three real hypervisors, in northd's order (its SB
