@@ -1,0 +1,193 @@
+package chassis_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
+)
+
+// dataplane is what a hypervisor forwards with: its flows (golden form)
+// and its router namespaces.
+func (c *chassisRun) dataplane() string {
+	return c.installedFlows() + c.routerState()
+}
+
+// rawFlows is both bridges' dump, counters and durations stripped, with
+// numeric ofports and VLANs: a restart that renumbered or rewrote a flow
+// would show (a re-add keeps the text, so flowMods checks that too).
+func (c *chassisRun) rawFlows() string {
+	c.w.t.Helper()
+	var b strings.Builder
+	for _, br := range []string{"br-int", "br-tun"} {
+		b.WriteString(c.hv.MustOfctl("-O", "OpenFlow13", "--no-stats", "--no-names", "dump-flows", br))
+	}
+	return b.String()
+}
+
+// flowMods counts the rounds in which the chassis sent flow-mods, from its
+// debug log.
+func (c *chassisRun) flowMods() int {
+	return strings.Count(c.p.Output(), "flows: applied the difference")
+}
+
+// seedOn plugs the seed's VMs on two hypervisors (vm11, vm21 on the first,
+// vm12 on the second) and waits until they are up and hv's are synced.
+func (w *world) seedOn(a, b *chassisRun) {
+	w.t.Helper()
+	a.hv.AddVMPort("vm11", "vm11", "fa:16:3e:00:01:0b")
+	a.hv.AddVMPort("vm21", "vm21", "fa:16:3e:00:02:0b")
+	b.hv.AddVMPort("vm12", "vm12", "fa:16:3e:00:01:0c")
+	for _, p := range []string{"vm11", "vm21", "vm12"} {
+		w.waitUp(p)
+	}
+	w.nbctl("--wait=hv", "sync")
+}
+
+// A dvr-chassis restart with no SB change changes no flow (not even
+// re-adds one: no flow-mod at all), no namespace, no device, no ARP entry.
+func TestRestartChangesNoDataplane(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	cs := w.hypervisors("hv1", "hv2")
+	for _, c := range cs {
+		c.start()
+	}
+	w.seedOn(cs[0], cs[1])
+	hv1 := cs[0]
+	before, raw := hv1.dataplane(), hv1.rawFlows()
+	if !strings.Contains(before, "qr-r1-sw1") || !strings.Contains(before, "PERMANENT") {
+		t.Fatalf("no router on hv1:\n%s", before)
+	}
+	hv1.stop()
+	mods := hv1.flowMods()
+	hv1.start()
+	w.nbctl("--wait=hv", "sync") // the restarted chassis reported
+	time.Sleep(300 * time.Millisecond)
+	if g := hv1.dataplane(); g != before {
+		t.Errorf("the restart changed the dataplane:\n%s", diffLines(before, g))
+	}
+	if g := hv1.rawFlows(); g != raw {
+		t.Errorf("the restart changed the flows:\n%s", diffLines(raw, g))
+	}
+	if n := hv1.flowMods() - mods; n != 0 {
+		t.Errorf("the restarted chassis sent flow-mods in %d rounds:\n%s", n, hv1.p.Output())
+	}
+}
+
+// ovs-vswitchd restarted: its flows are gone; the chassis notices (its
+// OpenFlow connections drop), reads back what the new one has and
+// installs the same table again; the veth qr- devices and their ARP
+// entries are untouched, their qo- ports come back with the database.
+func TestVswitchdRestart(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	cs := w.hypervisors("hv1", "hv2")
+	for _, c := range cs {
+		c.start()
+	}
+	w.seedOn(cs[0], cs[1])
+	hv1 := cs[0]
+	before := hv1.dataplane()
+	if err := hv1.hv.RestartVswitchd(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the flows back after the ovs-vswitchd restart", func() (bool, string) {
+		g := hv1.dataplane()
+		return g == before, diffLines(before, g)
+	})
+	w.nbctl("--wait=hv", "sync")
+	if out := w.nbctl("lsp-get-up", "vm11"); out != "up\n" {
+		t.Errorf("vm11 not up after the ovs-vswitchd restart: %q", out)
+	}
+}
+
+// The SB ovsdb-server and the local one restarted: the chassis re-reads
+// both and changes nothing (no flow-mod, same namespaces).
+func TestDatabaseRestartsKeepDataplane(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	cs := w.hypervisors("hv1", "hv2")
+	for _, c := range cs {
+		c.start()
+	}
+	w.seedOn(cs[0], cs[1])
+	hv1 := cs[0]
+	time.Sleep(300 * time.Millisecond)
+	before, raw, mods := hv1.dataplane(), hv1.rawFlows(), hv1.flowMods()
+	if err := hv1.hv.RestartDB(); err != nil {
+		t.Fatal(err)
+	}
+	w.sb.StopMember(w.sb.Members[0])
+	if err := w.sb.RestartMember(w.sb.Members[0]); err != nil {
+		t.Fatal(err)
+	}
+	if g := hv1.dataplane(); g != before {
+		t.Errorf("the dataplane changed while the databases were down:\n%s", diffLines(before, g))
+	}
+	w.sbc = ovsdbtest.SBClient(t, w.sb.Endpoint(), ovsdbtest.MonitorAll())
+	w.nbctl("--wait=hv", "sync")
+	time.Sleep(300 * time.Millisecond)
+	if g := hv1.dataplane(); g != before {
+		t.Errorf("the database restarts changed the dataplane:\n%s", diffLines(before, g))
+	}
+	if g := hv1.rawFlows(); g != raw {
+		t.Errorf("the database restarts changed the flows:\n%s", diffLines(raw, g))
+	}
+	if n := hv1.flowMods() - mods; n != 0 {
+		t.Errorf("flow-mods in %d rounds after the database restarts:\n%s", n, hv1.p.Output())
+	}
+}
+
+// A VM bound before its router interface exists, and the reverse, end in
+// the same state (neutron-dvr §7 invariant c).
+func TestOrderIndependence(t *testing.T) {
+	t.Parallel()
+	run := func(vmFirst bool) string {
+		w := newWorld(t, true)
+		w.nbctl("lr-add", "r1", "--", "ls-add", "sw1", "--", "ls-add", "sw2",
+			"--", "lsp-add", "sw1", "vm11", "--", "lsp-set-addresses", "vm11", "fa:16:3e:00:01:0b 10.0.1.11",
+			"--", "lsp-add", "sw2", "vm21", "--", "lsp-set-addresses", "vm21", "fa:16:3e:00:02:0b 10.0.2.11")
+		cs := w.hypervisors("hv1", "hv2")
+		for _, c := range cs {
+			c.start()
+			eventually(t, c.hv.Name+"'s DVR MAC", func() (bool, string) { return macOf(t, w, c.hv.Name) != "", "" })
+		}
+		plug := func() {
+			cs[0].hv.AddVMPort("vm11", "vm11", "fa:16:3e:00:01:0b")
+			cs[1].hv.AddVMPort("vm21", "vm21", "fa:16:3e:00:02:0b")
+			w.waitUp("vm11")
+			w.waitUp("vm21")
+		}
+		attach := func() {
+			w.nbctl("lr-attach", "r1", "sw1", "r1-sw1", "fa:16:3e:00:ff:01", "10.0.1.1/24",
+				"--", "lr-attach", "r1", "sw2", "r1-sw2", "fa:16:3e:00:ff:02", "10.0.2.1/24")
+		}
+		if vmFirst {
+			plug()
+			w.nbctl("--wait=hv", "sync")
+			attach()
+		} else {
+			attach()
+			w.nbctl("--wait=hv", "sync")
+			plug()
+		}
+		w.nbctl("--wait=hv", "sync")
+		var b strings.Builder
+		for _, c := range cs {
+			eventually(t, c.hv.Name+" hosts r1", func() (bool, string) {
+				g := c.routersBrief()
+				return strings.Count(g, "r1-sw") == 2, g
+			})
+			b.WriteString(c.hv.Name + "\n" + c.installedFlows() + c.routersBrief() + "\n")
+		}
+		return b.String()
+	}
+	if a, b := run(true), run(false); a != b {
+		t.Errorf("VM first and router first end differently:\n%s", diffLines(a, b))
+	}
+}
