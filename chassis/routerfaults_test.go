@@ -3,8 +3,10 @@ package chassis_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dvr-ovn/dvr/chassis/router"
+	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 )
 
 // A dvr-chassis killed with -9 leaves its router namespace; what the SB no
@@ -69,4 +71,76 @@ func TestAddressChangeLeavesNoStaleARP(t *testing.T) {
 	eventually(t, "vm12's new IP, the old one gone", has("10.0.1.42 lladdr fa:16:3e:00:01:0c PERMANENT", "10.0.1.12 "))
 	w.nbctl("lsp-set-addresses", "vm12", "fa:16:3e:00:01:4c 10.0.1.42")
 	eventually(t, "vm12's new MAC", has("10.0.1.42 lladdr fa:16:3e:00:01:4c PERMANENT", "fa:16:3e:00:01:0c"))
+}
+
+// Bad SB rows, written with dvr-northd stopped (it repairs drift): a VM
+// Port_Binding with an unparsable MAC (plugged and claimed here, remote
+// there), a router interface with no IPv4, a DVR_MAC_Binding for a chassis
+// the SB does not have. Each is logged and skipped; no daemon crashes and
+// no good state goes. With northd back, the repairs flow through.
+func TestBadSBRowsSkipped(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	cs := w.hypervisors("hv1", "hv2")
+	for _, c := range cs {
+		c.start()
+	}
+	w.seedOn(cs[0], cs[1])
+	hv1, hv2 := cs[0], cs[1]
+	before := hv1.dataplane()
+	hv2.hv.AddVMPort("bad1", "bad1", "fa:16:3e:00:01:99")
+	w.northd.Stop(5 * time.Second)
+
+	var sw1, sw2PB string
+	for _, r := range ovsdbtest.SelectRows(t, w.sb.Endpoint(), "OVN_Southbound", "Datapath_Binding", "_uuid", "external_ids") {
+		if ovsdbtest.StringMap(r["external_ids"])["name"] == "sw1" {
+			sw1 = ovsdbtest.Atoms(r["_uuid"])[0]
+		}
+	}
+	for _, r := range ovsdbtest.SelectRows(t, w.sb.Endpoint(), "OVN_Southbound", "Port_Binding", "_uuid", "logical_port") {
+		if ovsdbtest.Atoms(r["logical_port"])[0] == "r1-sw2" {
+			sw2PB = ovsdbtest.Atoms(r["_uuid"])[0]
+		}
+	}
+	ovsdbtest.Transact(t, w.sb.Endpoint(), "OVN_Southbound",
+		map[string]any{"op": "insert", "table": "Port_Binding", "row": map[string]any{
+			"logical_port": "bad1", "datapath": []any{"uuid", sw1}, "tunnel_key": 99,
+			"mac": []any{"set", []any{"zz:zz:zz 10.0.1.99"}}}},
+		map[string]any{"op": "update", "table": "Port_Binding", "where": []any{[]any{"_uuid", "==", []any{"uuid", sw2PB}}},
+			"row": map[string]any{"mac": []any{"set", []any{"fa:16:3e:00:ff:02"}}}},
+		map[string]any{"op": "insert", "table": "DVR_MAC_Binding", "row": map[string]any{
+			"chassis_name": "ghost", "mac": "fa:16:3f:00:00:99"}})
+	w.waitBound("bad1", "hv2")
+	for _, c := range []struct {
+		run  *chassisRun
+		line string
+	}{
+		{hv2, "MAC is not a unicast MAC"},
+		{hv1, "MAC is not a unicast MAC"},
+		{hv1, "a DVR_MAC_Binding for a chassis the SB does not have"},
+	} {
+		eventually(t, c.run.hv.Name+" logs "+c.line, func() (bool, string) { return strings.Contains(c.run.p.Output(), c.line), "" })
+	}
+	eventually(t, "r1-sw2 without its address", func() (bool, string) {
+		g := hv1.routersBrief()
+		return strings.Contains(g, "r1-sw2 []"), g
+	})
+	for _, c := range cs {
+		if !c.p.Running() {
+			t.Fatalf("%s's dvr-chassis died:\n%s", c.hv.Name, c.p.Output())
+		}
+	}
+	g := hv1.dataplane()
+	for _, want := range []string{"in_port=vm11", "10.0.1.12 lladdr fa:16:3e:00:01:0c PERMANENT", "10.0.1.11 lladdr"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("good state lost (%s):\n%s", want, g)
+		}
+	}
+	if strings.Contains(g, "10.0.1.99") || strings.Contains(g, "16:3f:00:00:99") {
+		t.Errorf("a bad row made it into the dataplane:\n%s", g)
+	}
+	// northd back: it deletes what no NB row asks for and repairs r1-sw2.
+	w.startNorthd()
+	eventually(t, "the dataplane repaired", func() (bool, string) { g := hv1.dataplane(); return g == before, diffLines(before, g) })
 }
