@@ -87,7 +87,22 @@ type chassisRun struct {
 
 func (w *world) hypervisors(names ...string) []*chassisRun {
 	w.t.Helper()
-	hvs := hvtest.StartAll(w.t, names)
+	return w.runs(hvtest.StartAll(w.t, names))
+}
+
+// onUnderlay is n hypervisors hv1..hvN on one underlay switch
+// (192.168.0.K/24, the encap IPs hypervisors() gives too), with every
+// tunnel neighbour known: tunnelled packets really leave.
+func (w *world) onUnderlay(n int) ([]*chassisRun, *hvtest.Switch) {
+	w.t.Helper()
+	sw, hvs := hvtest.Network(w.t, n)
+	if err := sw.PopulateARP(); err != nil {
+		w.t.Fatal(err)
+	}
+	return w.runs(hvs), sw
+}
+
+func (w *world) runs(hvs []*hvtest.HV) []*chassisRun {
 	out := make([]*chassisRun, len(hvs))
 	for i, hv := range hvs {
 		out[i] = &chassisRun{w: w, hv: hv, ip: fmt.Sprintf("192.168.0.%d", i+1),

@@ -197,7 +197,7 @@ func (c *chassisRun) routersBrief() string {
 func TestSeedScenarioOnHypervisors(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, true)
-	cs := w.hypervisors("hv1", "hv2", "hv3")
+	cs, _ := w.onUnderlay(3)
 	byName := map[string]*chassisRun{}
 	for _, c := range cs {
 		byName[c.hv.Name] = c
@@ -276,8 +276,73 @@ func TestSeedScenarioOnHypervisors(t *testing.T) {
 				t.Errorf("%s after %s: routers\n%s\nwant\n%s", name, s.name, g, want)
 			}
 		}
+		if s.name == "05-vms-bound" {
+			w.checkPaths(byName["hv1"], byName["hv3"])
+		}
 		if t.Failed() {
 			t.FailNow()
+		}
+	}
+}
+
+// trace runs dvr-trace inside the hypervisor on its running dataplane.
+func (c *chassisRun) trace(bridge, packet string) string {
+	c.w.t.Helper()
+	out, err := c.hv.Exec(ovsdbtest.Binary(c.w.t, "dvr-trace"), "--sb", c.w.sb.Endpoint(), "--ovs-rundir", c.hv.RunDir(),
+		"--bridge", bridge, packet)
+	if err != nil {
+		c.w.t.Fatalf("dvr-trace %s %s: %v\n%s", bridge, packet, err, out)
+	}
+	return out
+}
+
+// checkPaths proves the seed's packet paths on hv1's real dataplane with
+// ofproto/trace (through dvr-trace): a frame routed by r1 on hv1 leaves
+// toward hv3 with hv1's DVR MAC and sw2's VNI; a routed frame from hv3
+// (its DVR MAC as source) reaches vm21 with the gateway MAC as source;
+// ARP for the gateway never leaves toward a tunnel; a frame to a qr MAC
+// from the tunnel side never reaches the host's ports.
+func (w *world) checkPaths(hv1, hv3 *chassisRun) {
+	t := w.t
+	t.Helper()
+	_, lrp2 := w.lrp("r1-sw2")
+	qo2 := router.OuterName(router.DevName(lrp2))
+	mac1, mac3 := macOf(t, w, "hv1"), macOf(t, w, "hv3")
+	var vni2 string
+	for _, r := range ovsdbtest.SelectRows(t, w.sb.Endpoint(), "OVN_Southbound", "Datapath_Binding", "tunnel_key", "external_ids") {
+		if ovsdbtest.StringMap(r["external_ids"])["name"] == "sw2" {
+			vni2 = fmt.Sprintf("%#x", int(r["tunnel_key"].(float64)))
+		}
+	}
+	for _, c := range []struct {
+		what, bridge, packet string
+		want, not            []string
+	}{
+		{"routed on hv1 to vm22 on hv3", "br-int",
+			"in_port=" + qo2 + ",ip,dl_src=fa:16:3e:00:ff:02,dl_dst=fa:16:3e:00:02:0c,nw_src=10.0.1.11,nw_dst=10.0.2.12,nw_ttl=63",
+			[]string{"=> left via vx-c0a80003 to chassis hv3", "with VNI " + vni2 + " (network sw2)", "src " + mac1 + " (the DVR MAC of chassis hv1)"}, nil},
+		{"routed on hv3 to vm21 on hv1", "br-tun",
+			"in_port=vx-c0a80003,tun_id=" + vni2 + ",tun_src=192.168.0.3,tun_dst=192.168.0.1,ip,dl_src=" + mac3 +
+				",dl_dst=fa:16:3e:00:02:0b,nw_src=10.0.1.12,nw_dst=10.0.2.11,nw_ttl=63",
+			[]string{"=> delivered to vm21", "src fa:16:3e:00:ff:02"}, []string{"LEARN_FROM_TUN", "TRANSIENT(60) prio 1 "}},
+		{"ARP for the gateway from vm11", "br-int",
+			"in_port=vm11,arp,dl_src=fa:16:3e:00:01:0b,dl_dst=ff:ff:ff:ff:ff:ff,arp_op=1,arp_spa=10.0.1.11,arp_tpa=10.0.1.1,arp_sha=fa:16:3e:00:01:0b",
+			[]string{"qo-"}, []string{"left via vx-"}},
+		{"a frame to the qr MAC from hv3", "br-tun",
+			"in_port=vx-c0a80003,tun_id=" + vni2 + ",tun_src=192.168.0.3,tun_dst=192.168.0.1,ip,dl_src=" + mac3 +
+				",dl_dst=fa:16:3e:00:ff:02,nw_src=10.0.1.12,nw_dst=10.0.2.1",
+			[]string{"=> dropped"}, []string{"delivered to", "left via"}},
+	} {
+		out := hv1.trace(c.bridge, c.packet)
+		for _, s := range c.want {
+			if !strings.Contains(out, s) {
+				t.Errorf("%s: the trace lacks %q:\n%s", c.what, s, out)
+			}
+		}
+		for _, s := range c.not {
+			if strings.Contains(out, s) {
+				t.Errorf("%s: the trace has %q:\n%s", c.what, s, out)
+			}
 		}
 	}
 }
