@@ -131,7 +131,9 @@ func TestRoutedPacketsAcrossHypervisors(t *testing.T) {
 		if err := vm11.Receive(arp); err != nil {
 			t.Fatal(err)
 		}
-	}, vm11, func(p *hvtest.Packet) bool { return p.ARP != nil && p.ARP.Op == 2 && p.ARP.SenderIP.String() == "10.0.1.1" })
+	}, vm11, func(p *hvtest.Packet) bool {
+		return p.ARP != nil && p.ARP.Op == 2 && p.ARP.SenderIP.String() == "10.0.1.1"
+	})
 	if p.ARP.SenderMAC.String() != gw1 {
 		t.Errorf("the gateway's ARP reply: %s; want sender %s", p, gw1)
 	}
