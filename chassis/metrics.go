@@ -20,6 +20,8 @@ type Metrics struct {
 	nss      prometheus.Gauge
 	qrs      prometheus.Gauge
 	neigh    prometheus.Gauge
+	sbPorts  prometheus.Gauge
+	monitors prometheus.Counter
 }
 
 // NewMetrics registers the metrics with reg.
@@ -47,8 +49,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "qr- devices (router interfaces) in those namespaces."}),
 		neigh: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_neighbour_entries",
 			Help: "Permanent ARP entries in those namespaces."}),
+		sbPorts: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_sb_port_bindings",
+			Help: "Port_Bindings in the SB cache at the last round (all of them in --monitor=all, those this chassis needs in conditional)."}),
+		monitors: prometheus.NewCounter(prometheus.CounterOpts{Name: "dvr_chassis_monitor_changes_total",
+			Help: "SB monitor replacements (a fresh client) because the conditional interest changed."}),
 	}
-	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg, m.nss, m.qrs, m.neigh)
+	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg, m.nss, m.qrs, m.neigh,
+		m.sbPorts, m.monitors)
 	return m
 }
 
@@ -89,5 +96,17 @@ func (m *Metrics) routers(namespaces, devices, neighbours int) {
 		m.nss.Set(float64(namespaces))
 		m.qrs.Set(float64(devices))
 		m.neigh.Set(float64(neighbours))
+	}
+}
+
+func (m *Metrics) sbCache(ports int) {
+	if m != nil {
+		m.sbPorts.Set(float64(ports))
+	}
+}
+
+func (m *Metrics) monitorChange() {
+	if m != nil {
+		m.monitors.Inc()
 	}
 }

@@ -43,6 +43,9 @@ type Monitor struct {
 	mu      sync.Mutex
 	current client.Client
 	gen     int // bumped at every fresh client, so readers know to rebuild
+	// replacing: the current client was closed on purpose (Replace), so
+	// its loss is no warning.
+	replacing bool
 }
 
 // New returns a monitor for cfg; Run connects it.
@@ -98,12 +101,28 @@ func (m *Monitor) Reset() {
 	}
 }
 
+// Replace drops the current client as Reset does, for a reason that is
+// no fault (e.g. new monitor conditions: Tables is called again for the
+// fresh client), so its loss is logged at debug level only.
+func (m *Monitor) Replace() {
+	m.mu.Lock()
+	c := m.current
+	if c != nil {
+		m.replacing = true
+	}
+	m.mu.Unlock()
+	if c != nil {
+		c.Close()
+	}
+}
+
 // Run keeps a client until ctx ends.
 func (m *Monitor) Run(ctx context.Context) {
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = 100 * time.Millisecond
 	bo.MaxInterval = 5 * time.Second
 	bo.MaxElapsedTime = 0
+	replaced := false
 	for ctx.Err() == nil {
 		c, err := m.connect(ctx)
 		if err != nil {
@@ -116,9 +135,14 @@ func (m *Monitor) Run(ctx context.Context) {
 			continue
 		}
 		bo.Reset()
-		m.cfg.Log.WithField("endpoint", c.CurrentEndpoint()).Info("connected and monitoring")
+		l := m.cfg.Log.WithField("endpoint", c.CurrentEndpoint())
+		if replaced {
+			l.Debug("connected and monitoring")
+		} else {
+			l.Info("connected and monitoring")
+		}
 		m.set(c)
-		m.watch(ctx, c)
+		replaced = m.watch(ctx, c)
 		if ctx.Err() != nil { // shutting down: close at once
 			m.mu.Lock()
 			m.current = nil
@@ -165,8 +189,9 @@ func (m *Monitor) event(table string, old, cur model.Model) {
 // a client means re-reading the whole database.
 const echoFailures = 3
 
-// watch returns when the client is lost or stops answering echoes.
-func (m *Monitor) watch(ctx context.Context, c client.Client) {
+// watch returns when the client is lost or stops answering echoes;
+// replaced says it was lost to Replace.
+func (m *Monitor) watch(ctx context.Context, c client.Client) (replaced bool) {
 	t := time.NewTicker(m.cfg.Echo)
 	defer t.Stop()
 	lost := c.DisconnectNotify()
@@ -174,10 +199,18 @@ func (m *Monitor) watch(ctx context.Context, c client.Client) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-lost:
-			m.cfg.Log.Warn("connection lost; reconnecting with a fresh client")
-			return
+			m.mu.Lock()
+			replacing := m.replacing
+			m.replacing = false
+			m.mu.Unlock()
+			if replacing {
+				m.cfg.Log.Debug("client replaced on purpose; connecting a fresh one")
+			} else {
+				m.cfg.Log.Warn("connection lost; reconnecting with a fresh client")
+			}
+			return replacing
 		case <-t.C:
 			ectx, cancel := context.WithTimeout(ctx, m.cfg.Echo)
 			err := c.Echo(ectx)
@@ -190,7 +223,7 @@ func (m *Monitor) watch(ctx context.Context, c client.Client) {
 				m.cfg.Log.WithError(err).WithField("failures", failed).Info("echo failed")
 			default:
 				m.cfg.Log.WithError(err).Warnf("%d echoes in a row failed (stuck client?); replacing it", echoFailures)
-				return
+				return false
 			}
 		}
 	}
