@@ -229,7 +229,7 @@ func TestInterestFollowsTheTunnelRuleThroughRemoteRouters(t *testing.T) {
 // Nothing known: clauses that match nothing, never no clause (every
 // row); Equal and Covers.
 func TestInterestEmptyEqualCovers(t *testing.T) {
-	pbs, rbs := sbConditions(Interest{})
+	pbs, rbs := sbConditions(Interest{}, &sbdb.PortBinding{}, &sbdb.DVRRouterBinding{})
 	if len(pbs) != 1 || len(rbs) != 1 || pbs[0].Value != noRow || rbs[0].Value != noRow {
 		t.Errorf("empty interest: %+v %+v", pbs, rbs)
 	}

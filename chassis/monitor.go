@@ -18,7 +18,7 @@ func sbTables(in *Interest) []client.MonitorOption {
 	pb, rb := &sbdb.PortBinding{}, &sbdb.DVRRouterBinding{}
 	large := []client.MonitorOption{client.WithTable(pb), client.WithTable(rb)}
 	if in != nil {
-		pbc, rbc := sbConditions(*in)
+		pbc, rbc := sbConditions(*in, pb, rb)
 		large = []client.MonitorOption{client.WithConditionalTable(pb, pbc), client.WithConditionalTable(rb, rbc)}
 	}
 	return append([]client.MonitorOption{
@@ -36,9 +36,11 @@ func sbTables(in *Interest) []client.MonitorOption {
 const noRow = "00000000-0000-0000-0000-000000000000"
 
 // sbConditions are the where clauses of in, for Port_Binding and for
-// DVR_Router_Binding; neither list is ever empty.
-func sbConditions(in Interest) (pbs, rbs []model.Condition) {
-	pb := &sbdb.PortBinding{}
+// DVR_Router_Binding; neither list is ever empty. Their fields point into
+// pb and rb, which must be the models given to WithConditionalTable
+// (libovsdb finds a condition's column by the field's address in that
+// very struct).
+func sbConditions(in Interest, pb *sbdb.PortBinding, rb *sbdb.DVRRouterBinding) (pbs, rbs []model.Condition) {
 	for _, lp := range in.LogicalPorts {
 		pbs = append(pbs, model.Condition{Field: &pb.LogicalPort, Function: ovsdb.ConditionEqual, Value: lp})
 	}
@@ -56,7 +58,6 @@ func sbConditions(in Interest) (pbs, rbs []model.Condition) {
 	if len(pbs) == 0 {
 		pbs = append(pbs, model.Condition{Field: &pb.UUID, Function: ovsdb.ConditionEqual, Value: noRow})
 	}
-	rb := &sbdb.DVRRouterBinding{}
 	if in.Self != "" {
 		rbs = append(rbs, model.Condition{Field: &rb.ChassisName, Function: ovsdb.ConditionEqual, Value: in.Self})
 	}
