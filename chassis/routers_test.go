@@ -29,7 +29,16 @@ func (c *chassisRun) routerState() string {
 	var b strings.Builder
 	for _, ns := range nss {
 		fmt.Fprintf(&b, "%s\n", ns)
-		links := c.hv.MustExec("ip", "-n", ns, "-o", "link", "show")
+		// A namespace the chassis deletes meanwhile fails to read: say so,
+		// the caller polls again.
+		read := func(name string, args ...string) string {
+			out, err := c.hv.Exec(name, args...)
+			if err != nil {
+				fmt.Fprintf(&b, "  (%s unreadable: %v)\n", ns, err)
+			}
+			return out
+		}
+		links := read("ip", "-n", ns, "-o", "link", "show")
 		for _, l := range strings.Split(links, "\n") {
 			f := strings.Fields(l)
 			if len(f) < 2 || !strings.HasPrefix(f[1], router.DevPrefix) {
@@ -37,10 +46,10 @@ func (c *chassisRun) routerState() string {
 			}
 			dev := strings.SplitN(strings.TrimSuffix(f[1], ":"), "@", 2)[0]
 			mtu, mac := field(f, "mtu"), field(f, "link/ether")
-			addrs := strings.Fields(c.hv.MustExec("sh", "-c", "ip -n "+ns+" -4 -o addr show dev "+dev+" | awk '{print $4}'"))
+			addrs := strings.Fields(read("sh", "-c", "ip -n "+ns+" -4 -o addr show dev "+dev+" | awk '{print $4}'"))
 			sort.Strings(addrs)
 			fmt.Fprintf(&b, "  %s mac=%s mtu=%s addrs=%v\n", dev, mac, mtu, addrs)
-			neigh := strings.Split(strings.TrimSpace(c.hv.MustExec("ip", "-n", ns, "neigh", "show", "dev", dev, "nud", "permanent")), "\n")
+			neigh := strings.Split(strings.TrimSpace(read("ip", "-n", ns, "neigh", "show", "dev", dev, "nud", "permanent")), "\n")
 			sort.Strings(neigh)
 			for _, n := range neigh {
 				if n = strings.TrimSpace(n); n != "" {
