@@ -1,6 +1,7 @@
 package chassis
 
 import (
+	"strconv"
 	"sync"
 	"time"
 
@@ -101,6 +102,9 @@ func (m *condMonitor) fire() {
 // interest and hands it to observe (see there for covered and skip).
 func (c *Chassis) watchInterest(sbc client.Client, sv *SBView, self, selfUUID string, ifaces []LocalIface, claims ClaimPlan) (covered, skip bool) {
 	c.cfg.Metrics.sbCache(len(sv.Ports))
+	if n := len(sv.Ports); c.notes.set("sb-cache", strconv.Itoa(n)) {
+		c.log.WithField("port_bindings", n).Debug("SB cache size changed")
+	}
 	if c.cond == nil {
 		return true, false
 	}
