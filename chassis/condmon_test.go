@@ -130,6 +130,11 @@ func TestConditionalMonitorEndsInTheAllState(t *testing.T) {
 		case len(c.extra) > 0 && (n <= 0 || n >= len(pbs)):
 			t.Errorf("%s (conditional) caches %d Port_Bindings, the SB has %d", c.hv.Name, n, len(pbs))
 		}
+		// Every iface-id here has a Port_Binding: a partial view must not
+		// say otherwise.
+		if l := grepLines(c.p.Output(), "no Port_Binding has this iface-id"); l != "" {
+			t.Errorf("%s:\n%s", c.hv.Name, l)
+		}
 		if r := strings.Count(c.p.Output(), "replacing the SB monitor"); r > 20 {
 			t.Errorf("%s replaced its SB monitor %d times", c.hv.Name, r)
 		}
@@ -156,4 +161,14 @@ func TestConditionalMonitorEndsInTheAllState(t *testing.T) {
 	}
 	// And the barrier still holds for all of them.
 	w.nbctl("--wait=hv", "sync")
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -97,10 +97,18 @@ func (m *condMonitor) fire() {
 	m.replace()
 }
 
+// WaitingForMonitor is why an interface is not served while the
+// conditional SB monitor is being extended to its Port_Binding (its
+// absence from the view then means nothing yet).
+const WaitingForMonitor = "the SB monitor does not show its Port_Binding yet (conditional mode: extending it)"
+
 // watchInterest is the round's part of the monitor mode: in all mode the
 // view is always complete; in conditional mode it computes the round's
 // interest and hands it to observe (see there for covered and skip).
-func (c *Chassis) watchInterest(sbc client.Client, sv *SBView, self, selfUUID string, ifaces []LocalIface, claims ClaimPlan) (covered, skip bool) {
+// While the view does not cover the interest, an interface whose
+// Port_Binding the view lacks is WaitingForMonitor in claims, not
+// NoPortBinding.
+func (c *Chassis) watchInterest(sbc client.Client, sv *SBView, self, selfUUID string, ifaces []LocalIface, claims *ClaimPlan) (covered, skip bool) {
 	c.cfg.Metrics.sbCache(len(sv.Ports))
 	if n := len(sv.Ports); c.notes.set("sb-cache", strconv.Itoa(n)) {
 		c.log.WithField("port_bindings", n).Debug("SB cache size changed")
@@ -112,7 +120,15 @@ func (c *Chassis) watchInterest(sbc client.Client, sv *SBView, self, selfUUID st
 	for i, li := range ifaces {
 		ids[i] = li.IfaceID
 	}
-	return c.cond.observe(sbc, ComputeInterest(sv, self, selfUUID, ids, claims), c.log)
+	covered, skip = c.cond.observe(sbc, ComputeInterest(sv, self, selfUUID, ids, *claims), c.log)
+	if !covered {
+		for name, why := range claims.Unserved {
+			if why == NoPortBinding {
+				claims.Unserved[name] = WaitingForMonitor
+			}
+		}
+	}
+	return covered, skip
 }
 
 // sbMonitorTables is the SB monitor of the configured mode.

@@ -51,7 +51,7 @@ func (c *Chassis) round(ctx context.Context) error {
 
 	ifaces := LocalIfaces(lv, c.cfg.IntegrationBridge)
 	claims := DecideClaims(sv, reg.Chassis, ifaces, mac != "")
-	covered, skip := c.watchInterest(sbc, sv, id.Name, reg.Chassis, ifaces, claims)
+	covered, skip := c.watchInterest(sbc, sv, id.Name, reg.Chassis, ifaces, &claims)
 	if skip {
 		return nil // conditional monitor: no complete view yet (condmonitor.go)
 	}
