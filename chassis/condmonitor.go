@@ -37,7 +37,7 @@ type condMonitor struct {
 	last    time.Time     // the latest replacement
 	timer   *time.Timer   // a replacement pending
 	primed  bool          // a round of this run found its interest covered
-	replace func()        // drops the SB client (ovsdbmon Replace)
+	replace func()        // asks for a fresh SB client (ovsdbmon Replace: the old one serves meanwhile)
 	log     *logrus.Entry
 	metrics *Metrics
 }

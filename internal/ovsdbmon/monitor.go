@@ -43,9 +43,9 @@ type Monitor struct {
 	mu      sync.Mutex
 	current client.Client
 	gen     int // bumped at every fresh client, so readers know to rebuild
-	// replacing: the current client was closed on purpose (Replace), so
-	// its loss is no warning.
-	replacing bool
+	// renew asks Run for a fresh client while the current one stays
+	// (Replace).
+	renew chan struct{}
 }
 
 // New returns a monitor for cfg; Run connects it.
@@ -61,7 +61,7 @@ func New(cfg Config) *Monitor {
 	if cfg.Echo == 0 {
 		cfg.Echo = 5 * time.Second
 	}
-	return &Monitor{cfg: cfg}
+	return &Monitor{cfg: cfg, renew: make(chan struct{}, 1)}
 }
 
 // Get returns the ready client, if any (nil while none is), and its
@@ -101,18 +101,21 @@ func (m *Monitor) Reset() {
 	}
 }
 
-// Replace drops the current client as Reset does, for a reason that is
-// no fault (e.g. new monitor conditions: Tables is called again for the
-// fresh client), so its loss is logged at debug level only.
+// Replace asks for a fresh client for a reason that is no fault (e.g.
+// new monitor conditions: Tables is called again for it). Unlike Reset,
+// make before break: the current client stays current, and its cache
+// readable, until the fresh one's initial dump is in; then it is closed
+// after closeGrace. Replacements asked meanwhile coalesce into one.
 func (m *Monitor) Replace() {
 	m.mu.Lock()
-	c := m.current
-	if c != nil {
-		m.replacing = true
-	}
+	has := m.current != nil
 	m.mu.Unlock()
-	if c != nil {
-		c.Close()
+	if !has {
+		return // none yet: the next fresh client calls Tables anyway
+	}
+	select {
+	case m.renew <- struct{}{}:
+	default:
 	}
 }
 
@@ -126,6 +129,10 @@ func (m *Monitor) Run(ctx context.Context) {
 	for ctx.Err() == nil {
 		c, err := m.connect(ctx)
 		if err != nil {
+			if replaced { // the old client is unwatched: let it go
+				m.set(nil)
+				replaced = false
+			}
 			wait := bo.NextBackOff()
 			m.cfg.Log.WithError(err).WithField("retry_in", wait.String()).Warn("cannot connect")
 			select {
@@ -141,7 +148,7 @@ func (m *Monitor) Run(ctx context.Context) {
 		} else {
 			l.Info("connected and monitoring")
 		}
-		m.set(c)
+		m.set(c) // a replaced client is closed after closeGrace
 		replaced = m.watch(ctx, c)
 		if ctx.Err() != nil { // shutting down: close at once
 			m.mu.Lock()
@@ -150,7 +157,9 @@ func (m *Monitor) Run(ctx context.Context) {
 			c.Close()
 			return
 		}
-		m.set(nil)
+		if !replaced {
+			m.set(nil)
+		}
 	}
 }
 
@@ -189,8 +198,9 @@ func (m *Monitor) event(table string, old, cur model.Model) {
 // a client means re-reading the whole database.
 const echoFailures = 3
 
-// watch returns when the client is lost or stops answering echoes;
-// replaced says it was lost to Replace.
+// watch returns when the client is lost or stops answering echoes, or
+// when Replace asks for a fresh one (replaced: c is still current and
+// healthy).
 func (m *Monitor) watch(ctx context.Context, c client.Client) (replaced bool) {
 	t := time.NewTicker(m.cfg.Echo)
 	defer t.Stop()
@@ -200,17 +210,12 @@ func (m *Monitor) watch(ctx context.Context, c client.Client) (replaced bool) {
 		select {
 		case <-ctx.Done():
 			return false
+		case <-m.renew:
+			m.cfg.Log.Debug("replacing the client (new monitor conditions); the current one serves until the fresh one is ready")
+			return true
 		case <-lost:
-			m.mu.Lock()
-			replacing := m.replacing
-			m.replacing = false
-			m.mu.Unlock()
-			if replacing {
-				m.cfg.Log.Debug("client replaced on purpose; connecting a fresh one")
-			} else {
-				m.cfg.Log.Warn("connection lost; reconnecting with a fresh client")
-			}
-			return replacing
+			m.cfg.Log.Warn("connection lost; reconnecting with a fresh client")
+			return false
 		case <-t.C:
 			ectx, cancel := context.WithTimeout(ctx, m.cfg.Echo)
 			err := c.Echo(ectx)

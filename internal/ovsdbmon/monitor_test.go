@@ -206,8 +206,9 @@ func TestWatchdogReplacesStuckClient(t *testing.T) {
 }
 
 // TestReplaceCallsTablesAgain: Replace brings a fresh client whose
-// monitor Tables builds anew (new conditions take effect), and the loss
-// of the old one is no warning.
+// monitor Tables builds anew (new conditions take effect), make before
+// break: Get never shows no client meanwhile, and the old client still
+// answers; no warning is logged.
 func TestReplaceCallsTablesAgain(t *testing.T) {
 	srv := ovsdbtest.StartSB(t)
 	setNbCfg(t, srv.Endpoint(), 3)
@@ -234,9 +235,25 @@ func TestReplaceCallsTablesAgain(t *testing.T) {
 	t.Cleanup(func() { cancel(); <-done })
 	c, gen := fresh(t, mon, 0, 10*time.Second)
 	mon.Replace()
-	c2, _ := fresh(t, mon, gen, 10*time.Second)
+	var c2 client.Client
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		cur, g := mon.Get()
+		if cur == nil {
+			t.Fatal("no client while the replacement connected")
+		}
+		if g > gen {
+			c2 = cur
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("no fresh client")
+		}
+	}
 	if c2 == c {
 		t.Fatal("Replace kept the old client")
+	}
+	if err := c.Echo(context.Background()); err != nil {
+		t.Errorf("the replaced client was closed at once: %v", err)
 	}
 	mu.Lock()
 	n := calls
@@ -247,7 +264,7 @@ func TestReplaceCallsTablesAgain(t *testing.T) {
 	cancel()
 	<-done
 	out := logs.String()
-	if strings.Contains(out, "level=warning") || !strings.Contains(out, "client replaced on purpose") {
+	if strings.Contains(out, "level=warning") || !strings.Contains(out, "replacing the client") {
 		t.Errorf("log:\n%s", out)
 	}
 }
