@@ -38,6 +38,10 @@ type Config struct {
 	RunDir string
 	// InterfaceDriver makes qr- devices: veth (the only one so far).
 	InterfaceDriver string
+	// Monitor is the SB monitor mode: all (default: every row of every
+	// table the chassis reads) or conditional (Port_Binding and
+	// DVR_Router_Binding only as far as this chassis needs them: interest.go).
+	Monitor string
 	// Echo is the monitors' watchdog period (default 5 s).
 	Echo time.Duration
 	// Resync is the period of a round with no event (default 60 s).
@@ -77,6 +81,13 @@ func (c *Config) defaults() error {
 		return errors.New("interface driver internal: not supported yet (an internal qr- port on a netdev datapath dies with ovs-vswitchd); use veth")
 	default:
 		return fmt.Errorf("interface driver must be veth or internal, not %q", c.InterfaceDriver)
+	}
+	switch c.Monitor {
+	case "":
+		c.Monitor = MonitorAll
+	case MonitorAll, MonitorConditional:
+	default:
+		return fmt.Errorf("monitor mode must be all or conditional, not %q", c.Monitor)
 	}
 	if c.RunDir == "" {
 		c.RunDir = os.Getenv("OVS_RUNDIR")

@@ -5,7 +5,19 @@
 // local VLAN, and reports the SB_Global.nb_cfg it has applied.
 //
 // Shape (DESIGN §6): two monitors (internal/ovsdbmon), one on the SB and
-// one on the local OVSDB, poke a level-triggered loop (run.go); another
+// one on the local OVSDB, poke a level-triggered loop (run.go). The SB
+// monitor (monitor.go) takes every row of every table the chassis reads
+// (--monitor=all, the default), or, in --monitor=conditional, only the
+// Port_Binding and DVR_Router_Binding rows this chassis needs: its
+// iface-ids, the ports bound to it, every row of a network present here,
+// its routers' interfaces and the router bindings of the routers on its
+// networks (interest.go: a pure function of the view, so it grows as rows
+// arrive to a fixed point). libovsdb cannot change a monitor's condition,
+// so a changed interest replaces the SB client, at most once per
+// ReplaceEvery (condmonitor.go); a round reports nb_cfg only from a view
+// whose conditions cover its interest, and applies nothing before the
+// first such view of a run (a partial view would tear down what the last
+// run built). Another
 // chassis' Chassis_Private update (one per chassis at every barrier bump)
 // pokes nothing (events.go). Each round
 // reads both caches into plain values (view.go), decides with pure
@@ -42,5 +54,5 @@
 // ports whose flows OVS acknowledged; nb_cfg is reported only when both
 // bridges' flows and the router namespaces were applied.
 //
-// Not yet here: the conditional monitor mode and the incremental path.
+// Not yet here: the incremental path.
 package chassis

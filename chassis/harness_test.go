@@ -83,6 +83,8 @@ type chassisRun struct {
 	ip      string
 	pidfile string
 	p       *hvtest.Proc
+	// extra are more dvr-chassis flags (e.g. --monitor=conditional).
+	extra []string
 }
 
 func (w *world) hypervisors(names ...string) []*chassisRun {
@@ -125,7 +127,7 @@ func (c *chassisRun) start() {
 		}
 		return
 	}
-	c.p = c.hv.Spawn(ovsdbtest.Binary(c.w.t, "dvr-chassis"), c.args()...)
+	c.p = c.hv.Spawn(ovsdbtest.Binary(c.w.t, "dvr-chassis"), c.args(c.extra...)...)
 	c.w.t.Cleanup(func() {
 		c.p.Stop(5 * time.Second)
 		if c.w.t.Failed() {

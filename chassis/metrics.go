@@ -22,6 +22,8 @@ type Metrics struct {
 	neigh    prometheus.Gauge
 	nflows   *prometheus.GaugeVec
 	flowMods *prometheus.CounterVec
+	sbPorts  prometheus.Gauge
+	monitors prometheus.Counter
 }
 
 // NewMetrics registers the metrics with reg.
@@ -53,9 +55,14 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Flows of ours installed, by bridge (learned flows not counted)."}, []string{"bridge"}),
 		flowMods: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "dvr_chassis_flow_mods_total",
 			Help: "OpenFlow flow-mods sent (adds, modifies, deletes), by bridge."}, []string{"bridge"}),
+		sbPorts: prometheus.NewGauge(prometheus.GaugeOpts{Name: "dvr_chassis_sb_port_bindings",
+			Help: "Port_Bindings in the SB cache at the last round (all of them in --monitor=all, those this chassis needs in conditional)."}),
+		monitors: prometheus.NewCounter(prometheus.CounterOpts{Name: "dvr_chassis_monitor_changes_total",
+			Help: "SB monitor replacements (a fresh client) because the conditional interest changed."}),
 	}
 	reg.MustRegister(m.nflows, m.flowMods)
-	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg, m.nss, m.qrs, m.neigh)
+	reg.MustRegister(m.rounds, m.failures, m.duration, m.claimed, m.hasMAC, m.tunnels, m.vlans, m.nbCfg, m.nss, m.qrs, m.neigh,
+		m.sbPorts, m.monitors)
 	return m
 }
 
@@ -103,5 +110,17 @@ func (m *Metrics) flows(bridge string, installed, mods int) {
 	if m != nil {
 		m.nflows.WithLabelValues(bridge).Set(float64(installed))
 		m.flowMods.WithLabelValues(bridge).Add(float64(mods))
+	}
+}
+
+func (m *Metrics) sbCache(ports int) {
+	if m != nil {
+		m.sbPorts.Set(float64(ports))
+	}
+}
+
+func (m *Metrics) monitorChange() {
+	if m != nil {
+		m.monitors.Inc()
 	}
 }

@@ -2,25 +2,72 @@ package chassis
 
 import (
 	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 	"github.com/dvr-ovn/dvr/internal/vswitchd"
 )
 
-// sbTables is the SB monitor: every table the chassis reads, in full
-// (all rows, all columns; DESIGN §4: the default monitor mode), each named
-// once.
-func sbTables(client.Client) []client.MonitorOption {
-	return []client.MonitorOption{
+// sbTables is the SB monitor: every table the chassis reads, each named
+// once, with all its columns. With in nil (the all mode, DESIGN §4's
+// default) every row; otherwise Port_Binding and DVR_Router_Binding
+// only as far as in names them (sbConditions), the small tables in full.
+func sbTables(in *Interest) []client.MonitorOption {
+	pb, rb := &sbdb.PortBinding{}, &sbdb.DVRRouterBinding{}
+	large := []client.MonitorOption{client.WithTable(pb), client.WithTable(rb)}
+	if in != nil {
+		pbc, rbc := sbConditions(*in, pb, rb)
+		large = []client.MonitorOption{client.WithConditionalTable(pb, pbc), client.WithConditionalTable(rb, rbc)}
+	}
+	return append([]client.MonitorOption{
 		client.WithTable(&sbdb.SBGlobal{}),
 		client.WithTable(&sbdb.Chassis{}),
 		client.WithTable(&sbdb.ChassisPrivate{}),
 		client.WithTable(&sbdb.Encap{}),
 		client.WithTable(&sbdb.DatapathBinding{}),
-		client.WithTable(&sbdb.PortBinding{}),
 		client.WithTable(&sbdb.DVRMACBinding{}),
-		client.WithTable(&sbdb.DVRRouterBinding{}),
+	}, large...)
+}
+
+// noRow is a _uuid no row has: the clause of a table with nothing of
+// interest (no clause at all would mean every row).
+const noRow = "00000000-0000-0000-0000-000000000000"
+
+// sbConditions are the where clauses of in, for Port_Binding and for
+// DVR_Router_Binding; neither list is ever empty. Their fields point into
+// pb and rb, which must be the models given to WithConditionalTable
+// (libovsdb finds a condition's column by the field's address in that
+// very struct).
+func sbConditions(in Interest, pb *sbdb.PortBinding, rb *sbdb.DVRRouterBinding) (pbs, rbs []model.Condition) {
+	for _, lp := range in.LogicalPorts {
+		pbs = append(pbs, model.Condition{Field: &pb.LogicalPort, Function: ovsdb.ConditionEqual, Value: lp})
 	}
+	if in.BoundTo != "" {
+		self := in.BoundTo
+		pbs = append(pbs, model.Condition{Field: &pb.Chassis, Function: ovsdb.ConditionEqual, Value: &self})
+	}
+	for _, dp := range in.Datapaths {
+		pbs = append(pbs, model.Condition{Field: &pb.Datapath, Function: ovsdb.ConditionEqual, Value: dp})
+	}
+	for _, r := range in.Routers {
+		pbs = append(pbs, model.Condition{Field: &pb.ExternalIDs, Function: ovsdb.ConditionIncludes,
+			Value: map[string]string{sbkeys.KeyLogicalRouter: r}})
+	}
+	if len(pbs) == 0 {
+		pbs = append(pbs, model.Condition{Field: &pb.UUID, Function: ovsdb.ConditionEqual, Value: noRow})
+	}
+	if in.Self != "" {
+		rbs = append(rbs, model.Condition{Field: &rb.ChassisName, Function: ovsdb.ConditionEqual, Value: in.Self})
+	}
+	for _, dp := range in.RouterDatapaths {
+		rbs = append(rbs, model.Condition{Field: &rb.Datapath, Function: ovsdb.ConditionEqual, Value: dp})
+	}
+	if len(rbs) == 0 {
+		rbs = append(rbs, model.Condition{Field: &rb.UUID, Function: ovsdb.ConditionEqual, Value: noRow})
+	}
+	return pbs, rbs
 }
 
 // localTables is the local Open_vSwitch monitor. It names its columns:

@@ -51,6 +51,10 @@ func (c *Chassis) round(ctx context.Context) error {
 
 	ifaces := LocalIfaces(lv, c.cfg.IntegrationBridge)
 	claims := DecideClaims(sv, reg.Chassis, ifaces, mac != "")
+	covered, skip := c.watchInterest(sbc, sv, id.Name, reg.Chassis, ifaces, &claims)
+	if skip {
+		return nil // conditional monitor: no complete view yet (condmonitor.go)
+	}
 	var hosted []Hosted
 	if mac != "" {
 		// No DVR MAC, no DVR: no router namespace either.
@@ -110,7 +114,7 @@ func (c *Chassis) round(ctx context.Context) error {
 
 	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims, flowed)...)
 	reported := -1
-	if sv.Global != nil && !claims.Pending && !qrPending && rerr == nil && fok && reg.Private != "" {
+	if sv.Global != nil && !claims.Pending && !qrPending && rerr == nil && fok && reg.Private != "" && covered {
 		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok {
 			ops = append(ops, op)
 			reported = sv.Global.NbCfg

@@ -29,6 +29,8 @@ type Chassis struct {
 	name   string // the system-id, fixed once read
 	// ownName is name for the monitors' goroutines.
 	ownName atomic.Pointer[string]
+	// cond is the conditional monitor mode's state (nil in all mode).
+	cond *condMonitor
 	// registered: our Chassis row existed in a round of this run, so its
 	// absence later means someone deleted it.
 	registered bool
@@ -59,7 +61,7 @@ func New(cfg Config) (*Chassis, error) {
 	sbConn.LeaderOnly, ovsConn.LeaderOnly = false, false
 	sbConn.Logger, ovsConn.Logger = &discard, &discard
 	sbFilter := &eventFilter{relevant: c.relevantSB}
-	c.sbMon = ovsdbmon.New(ovsdbmon.Config{Conn: sbConn, Model: sbModel, Tables: sbTables,
+	c.sbMon = ovsdbmon.New(ovsdbmon.Config{Conn: sbConn, Model: sbModel, Tables: c.sbMonitorTables(cfg.Monitor),
 		Log: c.log.WithField("db", "SB"), Event: sbFilter.event, Poke: sbFilter.poke(c.poke), Echo: cfg.Echo})
 	c.ovsMon = ovsdbmon.New(ovsdbmon.Config{Conn: ovsConn, Model: ovsModel, Tables: localTables,
 		Log: c.log.WithField("db", "Open_vSwitch"), Poke: c.poke, Echo: cfg.Echo})

@@ -57,6 +57,7 @@ func app() *cli.App {
 			&cli.StringFlag{Name: "interface-driver", Value: "veth", Usage: "how qr- devices are made: veth (a pair, the outer end on br-int; survives an ovs-vswitchd restart)"},
 			&cli.IntFlag{Name: "underlay-mtu", Value: 1500, Usage: "MTU of the tunnel underlay; qr- devices get 50 less"},
 			&cli.StringFlag{Name: "ovs-rundir", Usage: "the OVS run directory holding <bridge>.mgmt (default: $OVS_RUNDIR, then /var/run/openvswitch)"},
+			&cli.StringFlag{Name: "monitor", Value: chassis.MonitorAll, Usage: "SB monitor mode: all (every row of every table it reads) or conditional (Port_Binding and DVR_Router_Binding only as far as this chassis needs them, as ovn-controller's conditional monitoring)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
 			&cli.StringFlag{Name: "log-file", Usage: "append the log to this file instead of stderr; reopened on SIGHUP (for logrotate)"},
@@ -105,6 +106,9 @@ func run(c *cli.Context) (err error) {
 	if t := c.String("encap-type"); t != "vxlan" {
 		return fmt.Errorf("--encap-type must be vxlan (the only type dvr-chassis tunnels over), not %q", t)
 	}
+	if m := c.String("monitor"); m != chassis.MonitorAll && m != chassis.MonitorConditional {
+		return fmt.Errorf("--monitor must be all or conditional, not %q", m)
+	}
 	sb, ovs, err := sbConfig(c)
 	if err != nil {
 		return err
@@ -140,6 +144,7 @@ func run(c *cli.Context) (err error) {
 		IntegrationBridge: c.String("integration-bridge"), TunnelBridge: c.String("tunnel-bridge"),
 		DatapathType: c.String("datapath-type"), Log: log, Metrics: metrics,
 		InterfaceDriver: c.String("interface-driver"), UnderlayMTU: c.Int("underlay-mtu"), RunDir: c.String("ovs-rundir"),
+		Monitor: c.String("monitor"),
 	})
 	if err != nil {
 		return err

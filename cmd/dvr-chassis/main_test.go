@@ -57,6 +57,7 @@ func TestBadFlags(t *testing.T) {
 		{append(sb, "--log-format=xml"), "--log-format must be text or json"},
 		{[]string{"--sb", "http://x"}, "--sb"},
 		{append(sb, "--integration-bridge=br-x", "--tunnel-bridge=br-x"), "must differ"},
+		{append(sb, "--monitor=some"), `--monitor must be all or conditional, not "some"`},
 	} {
 		out, code := runCLI(t, c.args...)
 		if code != 1 || !strings.Contains(out, c.want) {

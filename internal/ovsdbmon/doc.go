@@ -8,5 +8,8 @@
 // (a watchdog), is replaced by a fresh one after a backoff that never gives
 // up, and readers see only clients whose initial dump is done. Each fresh
 // client bumps a generation, so a reader that keeps state derived from a
-// view knows when to rebuild it.
+// view knows when to rebuild it. Tables is called for every fresh client,
+// so Replace (make before break: the current client serves until the
+// fresh one is ready) is how a caller changes its monitor's conditions:
+// libovsdb has no monitor_cond_change.
 package ovsdbmon

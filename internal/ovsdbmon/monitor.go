@@ -43,6 +43,9 @@ type Monitor struct {
 	mu      sync.Mutex
 	current client.Client
 	gen     int // bumped at every fresh client, so readers know to rebuild
+	// renew asks Run for a fresh client while the current one stays
+	// (Replace).
+	renew chan struct{}
 }
 
 // New returns a monitor for cfg; Run connects it.
@@ -58,7 +61,7 @@ func New(cfg Config) *Monitor {
 	if cfg.Echo == 0 {
 		cfg.Echo = 5 * time.Second
 	}
-	return &Monitor{cfg: cfg}
+	return &Monitor{cfg: cfg, renew: make(chan struct{}, 1)}
 }
 
 // Get returns the ready client, if any (nil while none is), and its
@@ -98,15 +101,38 @@ func (m *Monitor) Reset() {
 	}
 }
 
+// Replace asks for a fresh client for a reason that is no fault (e.g.
+// new monitor conditions: Tables is called again for it). Unlike Reset,
+// make before break: the current client stays current, and its cache
+// readable, until the fresh one's initial dump is in; then it is closed
+// after closeGrace. Replacements asked meanwhile coalesce into one.
+func (m *Monitor) Replace() {
+	m.mu.Lock()
+	has := m.current != nil
+	m.mu.Unlock()
+	if !has {
+		return // none yet: the next fresh client calls Tables anyway
+	}
+	select {
+	case m.renew <- struct{}{}:
+	default:
+	}
+}
+
 // Run keeps a client until ctx ends.
 func (m *Monitor) Run(ctx context.Context) {
 	bo := backoff.NewExponentialBackOff()
 	bo.InitialInterval = 100 * time.Millisecond
 	bo.MaxInterval = 5 * time.Second
 	bo.MaxElapsedTime = 0
+	replaced := false
 	for ctx.Err() == nil {
 		c, err := m.connect(ctx)
 		if err != nil {
+			if replaced { // the old client is unwatched: let it go
+				m.set(nil)
+				replaced = false
+			}
 			wait := bo.NextBackOff()
 			m.cfg.Log.WithError(err).WithField("retry_in", wait.String()).Warn("cannot connect")
 			select {
@@ -116,9 +142,14 @@ func (m *Monitor) Run(ctx context.Context) {
 			continue
 		}
 		bo.Reset()
-		m.cfg.Log.WithField("endpoint", c.CurrentEndpoint()).Info("connected and monitoring")
-		m.set(c)
-		m.watch(ctx, c)
+		l := m.cfg.Log.WithField("endpoint", c.CurrentEndpoint())
+		if replaced {
+			l.Debug("connected and monitoring")
+		} else {
+			l.Info("connected and monitoring")
+		}
+		m.set(c) // a replaced client is closed after closeGrace
+		replaced = m.watch(ctx, c)
 		if ctx.Err() != nil { // shutting down: close at once
 			m.mu.Lock()
 			m.current = nil
@@ -126,7 +157,9 @@ func (m *Monitor) Run(ctx context.Context) {
 			c.Close()
 			return
 		}
-		m.set(nil)
+		if !replaced {
+			m.set(nil)
+		}
 	}
 }
 
@@ -165,8 +198,10 @@ func (m *Monitor) event(table string, old, cur model.Model) {
 // a client means re-reading the whole database.
 const echoFailures = 3
 
-// watch returns when the client is lost or stops answering echoes.
-func (m *Monitor) watch(ctx context.Context, c client.Client) {
+// watch returns when the client is lost or stops answering echoes, or
+// when Replace asks for a fresh one (replaced: c is still current and
+// healthy).
+func (m *Monitor) watch(ctx context.Context, c client.Client) (replaced bool) {
 	t := time.NewTicker(m.cfg.Echo)
 	defer t.Stop()
 	lost := c.DisconnectNotify()
@@ -174,10 +209,13 @@ func (m *Monitor) watch(ctx context.Context, c client.Client) {
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return false
+		case <-m.renew:
+			m.cfg.Log.Debug("replacing the client (new monitor conditions); the current one serves until the fresh one is ready")
+			return true
 		case <-lost:
 			m.cfg.Log.Warn("connection lost; reconnecting with a fresh client")
-			return
+			return false
 		case <-t.C:
 			ectx, cancel := context.WithTimeout(ctx, m.cfg.Echo)
 			err := c.Echo(ectx)
@@ -190,7 +228,7 @@ func (m *Monitor) watch(ctx context.Context, c client.Client) {
 				m.cfg.Log.WithError(err).WithField("failures", failed).Info("echo failed")
 			default:
 				m.cfg.Log.WithError(err).Warnf("%d echoes in a row failed (stuck client?); replacing it", echoFailures)
-				return
+				return false
 			}
 		}
 	}

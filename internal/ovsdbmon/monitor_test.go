@@ -2,6 +2,7 @@ package ovsdbmon
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
@@ -201,4 +203,79 @@ func TestWatchdogReplacesStuckClient(t *testing.T) {
 	waitFor(t, "the stuck client to be dropped", 10*echo*echoFailures, func() bool { c2, _ := mon.Get(); return c2 != c })
 	resume()
 	fresh(t, mon, gen, 20*time.Second)
+}
+
+// TestReplaceCallsTablesAgain: Replace brings a fresh client whose
+// monitor Tables builds anew (new conditions take effect), make before
+// break: Get never shows no client meanwhile, and the old client still
+// answers; no warning is logged.
+func TestReplaceCallsTablesAgain(t *testing.T) {
+	srv := ovsdbtest.StartSB(t)
+	setNbCfg(t, srv.Endpoint(), 3)
+	m, err := sbdb.FullDatabaseModel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	calls := 0
+	tables := func(c client.Client) []client.MonitorOption {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		return sbGlobalOnly(c)
+	}
+	var logs strings.Builder
+	l := logrus.New()
+	l.SetOutput(&lockedWriter{w: &logs})
+	l.SetLevel(logrus.DebugLevel)
+	mon := New(Config{Conn: ovsdbconn.Config{Endpoints: srv.Endpoint()}, Model: m, Tables: tables, Log: logrus.NewEntry(l), Echo: time.Second})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { mon.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c, gen := fresh(t, mon, 0, 10*time.Second)
+	mon.Replace()
+	var c2 client.Client
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		cur, g := mon.Get()
+		if cur == nil {
+			t.Fatal("no client while the replacement connected")
+		}
+		if g > gen {
+			c2 = cur
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("no fresh client")
+		}
+	}
+	if c2 == c {
+		t.Fatal("Replace kept the old client")
+	}
+	if err := c.Echo(context.Background()); err != nil {
+		t.Errorf("the replaced client was closed at once: %v", err)
+	}
+	mu.Lock()
+	n := calls
+	mu.Unlock()
+	if n != 2 {
+		t.Errorf("Tables called %d times, want 2 (once per client)", n)
+	}
+	cancel()
+	<-done
+	out := logs.String()
+	if strings.Contains(out, "level=warning") || !strings.Contains(out, "replacing the client") {
+		t.Errorf("log:\n%s", out)
+	}
+}
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (w *lockedWriter) Write(b []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.w.Write(b)
 }
