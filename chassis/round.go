@@ -115,7 +115,7 @@ func (c *Chassis) round(ctx context.Context) error {
 	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims, flowed)...)
 	reported := -1
 	if sv.Global != nil && !claims.Pending && !qrPending && rerr == nil && fok && reg.Private != "" && covered {
-		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok {
+		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok && c.localCaughtUp(ctx, lc, ifaces) {
 			ops = append(ops, op)
 			reported = sv.Global.NbCfg
 		}
@@ -243,4 +243,33 @@ func (c *Chassis) logClaims(sv *SBView, ifaces []LocalIface, claims ClaimPlan) {
 	for _, n := range c.notes.keep("unserved/", live) {
 		c.log.WithField("interface", n).Info("the interface is served now, or gone")
 	}
+}
+
+// localCaughtUp is the local half of the barrier: before a new nb_cfg is
+// reported, an echo on the local OVSDB connection makes sure its monitor
+// has delivered every change committed before this moment (the server
+// sends updates before it answers a later request), and the interfaces on
+// the integration bridge must still be the ones this round handled. A plug
+// followed by dvr-nbctl --wait=hv sync then cannot be reported before the
+// plugged port is served, however the two databases' updates race.
+func (c *Chassis) localCaughtUp(ctx context.Context, lc client.Client, handled []LocalIface) bool {
+	ectx, cancel := context.WithTimeout(ctx, commitTimeout)
+	defer cancel()
+	if err := lc.Echo(ectx); err != nil {
+		return false
+	}
+	lv, err := readLocal(ctx, lc)
+	if err != nil {
+		return false
+	}
+	now := LocalIfaces(lv, c.cfg.IntegrationBridge)
+	if len(now) != len(handled) {
+		return false
+	}
+	for i := range now {
+		if now[i] != handled[i] {
+			return false
+		}
+	}
+	return true
 }

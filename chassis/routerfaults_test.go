@@ -144,3 +144,33 @@ func TestBadSBRowsSkipped(t *testing.T) {
 	w.startNorthd()
 	eventually(t, "the dataplane repaired", func() (bool, string) { g := hv1.dataplane(); return g == before, diffLines(before, g) })
 }
+
+// A chassis' DVR MAC changes (written with northd stopped, as after a
+// chassis deleted and re-added): every flow that carried the old MAC is
+// replaced, on that chassis and on the others; none of the old is left.
+func TestDVRMACChangeReplacesFlows(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	cs := w.hypervisors("hv1", "hv2")
+	for _, c := range cs {
+		c.start()
+	}
+	w.seedOn(cs[0], cs[1])
+	old := macOf(t, w, "hv1")
+	const fresh = "fa:16:3f:00:00:77"
+	for _, c := range cs {
+		if g := c.installedFlows(); !strings.Contains(g, old) {
+			t.Fatalf("%s has no flow with hv1's DVR MAC %s:\n%s", c.hv.Name, old, g)
+		}
+	}
+	w.northd.Stop(5 * time.Second)
+	ovsdbtest.Transact(t, w.sb.Endpoint(), "OVN_Southbound", map[string]any{"op": "update", "table": "DVR_MAC_Binding",
+		"where": []any{[]any{"chassis_name", "==", "hv1"}}, "row": map[string]any{"mac": fresh}})
+	for _, c := range cs {
+		eventually(t, c.hv.Name+" on hv1's new DVR MAC", func() (bool, string) {
+			g := c.installedFlows()
+			return strings.Contains(g, fresh) && !strings.Contains(g, old), g
+		})
+	}
+}
