@@ -108,8 +108,10 @@ func (n Names) actions(b Bridge, a string) string {
 	return strings.Join(parts, ",")
 }
 
-// splitTop splits at the commas outside parentheses.
-func splitTop(s string) []string {
+// SplitTop splits ovs-ofctl text (actions, a learn spec, datapath
+// actions) at the commas outside parentheses: the one place that knows
+// how nested actions are written. Unbalanced parentheses are an error.
+func SplitTop(s string) ([]string, error) {
 	var out []string
 	depth, start := 0, 0
 	for i, r := range s {
@@ -118,6 +120,9 @@ func splitTop(s string) []string {
 			depth++
 		case ')':
 			depth--
+			if depth < 0 {
+				return nil, fmt.Errorf("unbalanced ')' in %q", s)
+			}
 		case ',':
 			if depth == 0 {
 				out = append(out, s[start:i])
@@ -125,5 +130,18 @@ func splitTop(s string) []string {
 			}
 		}
 	}
-	return append(out, s[start:])
+	if depth != 0 {
+		return nil, fmt.Errorf("unbalanced '(' in %q", s)
+	}
+	return append(out, s[start:]), nil
+}
+
+// splitTop is SplitTop for text that is ours or OVS's (balanced); on an
+// error it keeps the text whole.
+func splitTop(s string) []string {
+	out, err := SplitTop(s)
+	if err != nil {
+		return []string{s}
+	}
+	return out
 }

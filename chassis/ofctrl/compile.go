@@ -138,7 +138,7 @@ func compileActions(text string) ([]byte, error) {
 	if text == "drop" {
 		return nil, nil
 	}
-	toks, err := splitTop(text)
+	toks, err := flows.SplitTop(text)
 	if err != nil {
 		return nil, err
 	}
@@ -308,32 +308,6 @@ func setField(arg string) (of.Action, error) {
 		return nil, fmt.Errorf("set_field to %q is not supported", dst)
 	}
 	return of.NewActionSetField(*f), nil
-}
-
-// splitTop splits actions at the commas outside parentheses.
-func splitTop(s string) ([]string, error) {
-	var out []string
-	depth, start := 0, 0
-	for i, c := range s {
-		switch c {
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth < 0 {
-				return nil, fmt.Errorf("unbalanced ')' in %q", s)
-			}
-		case ',':
-			if depth == 0 {
-				out = append(out, s[start:i])
-				start = i + 1
-			}
-		}
-	}
-	if depth != 0 {
-		return nil, fmt.Errorf("unbalanced '(' in %q", s)
-	}
-	return append(out, s[start:]), nil
 }
 
 func parseUint(s string, bits int) (uint64, error) {

@@ -127,7 +127,7 @@ func TestInputsCoverVocabulary(t *testing.T) {
 					}
 					seen["match:"+k] = true
 				}
-				toks, err := splitTop(e.Actions)
+				toks, err := flows.SplitTop(e.Actions)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	of "github.com/contiv/libOpenflow/openflow13"
+
+	"github.com/dvr-ovn/dvr/chassis/flows"
 )
 
 // learn encodes NXAST_LEARN from "learn(...)": table, idle_timeout,
@@ -21,7 +23,7 @@ func learn(tok string) (of.Action, error) {
 	if !ok || !strings.HasSuffix(body, ")") {
 		return nil, fmt.Errorf("want learn(...)")
 	}
-	args, err := splitTop(strings.TrimSuffix(body, ")"))
+	args, err := flows.SplitTop(strings.TrimSuffix(body, ")"))
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/dvr-ovn/dvr/chassis/flows"
 )
 
 // DPAction is one datapath action of a trace's "Datapath actions:" line,
@@ -72,25 +74,18 @@ func ParseDatapath(s string) []DPAction {
 	return out
 }
 
-// splitTop splits at the commas outside parentheses.
+// splitTop splits datapath actions at the commas outside parentheses,
+// trimmed, empty parts left out.
 func splitTop(s string) []string {
-	var out []string
-	depth, start := 0, 0
-	for i, r := range s {
-		switch r {
-		case '(':
-			depth++
-		case ')':
-			depth--
-		case ',':
-			if depth == 0 {
-				out = append(out, strings.TrimSpace(s[start:i]))
-				start = i + 1
-			}
-		}
+	parts, err := flows.SplitTop(s)
+	if err != nil {
+		parts = []string{s}
 	}
-	if rest := strings.TrimSpace(s[start:]); rest != "" {
-		out = append(out, rest)
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
 	}
 	return out
 }
