@@ -25,6 +25,7 @@ type coldResult struct {
 	warnings    []string
 	wantNeigh   int
 	wantRouters int
+	timeline    []string // the rounds that applied changes: when they ended, what they wrote
 }
 
 // coldStart starts dvr-chassis in hv and waits until it has reported the
@@ -69,5 +70,15 @@ func coldStart(ctx context.Context, cfg config, st *stage, ch *chassisProc) (col
 	r.namespaces, r.qrs, r.neigh = m.nss(), m.qrs(), m.neigh()
 	r.mem = ch.memory()
 	r.warnings = ch.errorsSince(0)
+	for _, l := range ch.log.Since(0) {
+		switch l.Msg {
+		case "round applied changes":
+			r.timeline = append(r.timeline, fmt.Sprintf("%.2f s round (ovs_ops %d, sb_ops %d)",
+				l.At.Sub(ch.started).Seconds(), int(l.Num("ovs_ops")), int(l.Num("sb_ops"))))
+		case "flows: applied the difference":
+			r.timeline = append(r.timeline, fmt.Sprintf("%.2f s flows %s +%d (took %s)",
+				l.At.Sub(ch.started).Seconds(), l.Str("bridge"), int(l.Num("added")), l.Str("took")))
+		}
+	}
 	return r, nil
 }

@@ -186,16 +186,15 @@ func run() error {
 	ctx := context.Background()
 	w := io.Writer(os.Stdout)
 	fmt.Fprint(w, header(cfg))
-	var rs []*sizeResult
 	for _, s := range cfg.shapes {
 		r, err := runSize(ctx, cfg, s)
 		if err != nil {
 			return fmt.Errorf("%d ports: %w", s.total(), err)
 		}
-		rs = append(rs, r)
-		cleanup() // each size on fresh servers and hypervisors
+		cleanup()    // each size on fresh servers and hypervisors
+		report(w, r) // as soon as it is measured: a later size may not finish
 	}
-	report(w, cfg, rs)
+	fmt.Fprintln(w, "\novn-controller: not measured by this version of the benchmark (no OVN column yet).")
 	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), benchkit.Elapsed().Seconds())
 	return nil
 }

@@ -118,6 +118,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	}
 	r.flowsEnd = map[string]int{"br-int": m.flows("br-int"), "br-tun": m.flows("br-tun")}
 	r.memEnd = ch.memory()
+	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("dvr-chassis-%d.log", s.total())), []byte(ch.log.Text()), 0o644)
 	r.loadAt = benchkit.LoadAvg()
 	return r, nil
 }
