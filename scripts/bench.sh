@@ -3,6 +3,8 @@
 # reports on stdout (progress on stderr):
 #   bench/nbctl    dvr-nbctl vs ovn-nbctl (see its doc)
 #   bench/northd   dvr-northd vs a floor client and ovn-northd (see its doc)
+#   bench/chassis  dvr-chassis on a simulated hypervisor vs a floor (see its
+#                  doc; needs root: network namespaces, ovs-vswitchd)
 # It builds bin/dvr-nbctl, bin/dvr-northd and the benchmarks, which start
 # and stop their own ovsdb-servers, daemons and ovn-northd in temp dirs.
 # Whatever happens, every process they started is stopped by pid: by the
@@ -12,11 +14,12 @@
 #   scripts/bench.sh                   full run (~25 min on 2 cores: nbctl ~6 + ~10 for its
 #                                      section (c), big switches; northd ~9)
 #   BENCH_QUICK=1 scripts/bench.sh     smoke run (well under a minute)
-#   BENCH_ONLY=nbctl|northd            run one of the two parts
+#   BENCH_ONLY=nbctl|northd|chassis    run one of the parts
 #   BENCH_OUT=FILE scripts/bench.sh    also write the report to FILE
 # More knobs: bench/nbctl/main.go (BENCH_SIZES, BENCH_SAMPLES,
 # BENCH_CLUSTERED...) and bench/northd/main.go (BENCH_NORTHD_SIZES,
-# BENCH_NORTHD_CHANGES, BENCH_NORTHD_PROFILE...). Extra arguments go to
+# BENCH_NORTHD_CHANGES, BENCH_NORTHD_PROFILE...) and bench/chassis/main.go
+# (BENCH_CHASSIS_SIZES, BENCH_CHASSIS_SAMPLES...). Extra arguments go to
 # the nbctl benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,18 +29,20 @@ say() { printf '[bench] %s\n' "$*" >&2; }
 
 only=${BENCH_ONLY:-}
 case "$only" in
-"" | nbctl | northd) ;;
+"" | nbctl | northd | chassis) ;;
 *)
-    say "BENCH_ONLY=$only: want nbctl or northd"
+    say "BENCH_ONLY=$only: want nbctl, northd or chassis"
     exit 2
     ;;
 esac
-run_nbctl=1 run_northd=1
-[ "$only" = northd ] && run_nbctl=0
-[ "$only" = nbctl ] && run_northd=0
+run_nbctl=1 run_northd=1 run_chassis=1
+[ -n "$only" ] && [ "$only" != nbctl ] && run_nbctl=0
+[ -n "$only" ] && [ "$only" != northd ] && run_northd=0
+[ -n "$only" ] && [ "$only" != chassis ] && run_chassis=0
 
 need=(ovsdb-server ovsdb-tool ovn-nbctl)
 [ "$run_northd" = 1 ] && need+=(ovn-sbctl ovn-northd)
+[ "$run_chassis" = 1 ] && need+=(ovs-vswitchd ovs-vsctl ovs-ofctl)
 missing=()
 for b in "${need[@]}"; do
     command -v "$b" >/dev/null 2>&1 || missing+=("$b")
@@ -74,6 +79,7 @@ say "building bin/dvr-nbctl, bin/dvr-northd and the benchmarks"
 make --no-print-directory build >&2
 go build -o "$tmp/nbctl-bench" ./bench/nbctl
 go build -o "$tmp/northd-bench" ./bench/northd
+go build -o "$tmp/chassis-bench" ./bench/chassis
 # Their temp dirs (databases, sockets, logs) go under $tmp, removed on exit.
 mkdir -p "$tmp/run"
 out=${BENCH_OUT:-}
@@ -87,6 +93,11 @@ if [ "$run_northd" = 1 ]; then
     [ "$run_nbctl" = 1 ] && echo | tee -a "$report"
     TMPDIR=$tmp/run BENCH_PIDFILE=$pidfile "$tmp/northd-bench" \
         -dvr-northd bin/dvr-northd -dvr-nbctl bin/dvr-nbctl -ovn-northd ovn-northd -ovn-nbctl ovn-nbctl | tee -a "$report"
+fi
+if [ "$run_chassis" = 1 ]; then
+    [ "$run_nbctl" = 1 ] || [ "$run_northd" = 1 ] && echo | tee -a "$report"
+    TMPDIR=$tmp/run BENCH_PIDFILE=$pidfile "$tmp/chassis-bench" \
+        -dvr-northd bin/dvr-northd -dvr-chassis bin/dvr-chassis | tee -a "$report"
 fi
 if [ -n "$out" ]; then
     cp "$report" "$out"

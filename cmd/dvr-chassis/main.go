@@ -62,6 +62,7 @@ func app() *cli.App {
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
 			&cli.StringFlag{Name: "log-file", Usage: "append the log to this file instead of stderr; reopened on SIGHUP (for logrotate)"},
 			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9477)"},
+			&cli.BoolFlag{Name: "pprof", Usage: "also serve Go's profiler on the metrics address, under /debug/pprof/ (debugging)"},
 		),
 		Action: run,
 		Commands: []*cli.Command{{
@@ -137,7 +138,13 @@ func run(c *cli.Context) (err error) {
 	if a := c.String("metrics-address"); a != "" {
 		reg := prometheus.NewRegistry()
 		metrics = chassis.NewMetrics(reg)
-		defer daemon.ServeMetrics(a, reg, log)()
+		if c.Bool("pprof") {
+			defer daemon.ServeMetricsPprof(a, reg, log)()
+		} else {
+			defer daemon.ServeMetrics(a, reg, log)()
+		}
+	} else if c.Bool("pprof") {
+		return errors.New("--pprof needs --metrics-address (the profiler is served on that listener)")
 	}
 	ch, err := chassis.New(chassis.Config{
 		SB: sb, OVS: ovs, SystemID: c.String("system-id"), EncapIP: c.String("encap-ip"),

@@ -50,8 +50,16 @@ func LockPidFileLogged(path string, log logrus.FieldLogger) (*PidFile, error) {
 // ServeMetrics serves reg, with the Go and process collectors added, on
 // addr (--metrics-address) until stop is called.
 func ServeMetrics(addr string, reg *prometheus.Registry, log logrus.FieldLogger) (stop func()) {
+	return serveHTTP(addr, metricsHandler(reg), log)
+}
+
+func metricsHandler(reg *prometheus.Registry) http.Handler {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv := &http.Server{Addr: addr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+}
+
+func serveHTTP(addr string, h http.Handler, log logrus.FieldLogger) (stop func()) {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			log.WithError(err).Error("metrics server stopped")

@@ -72,6 +72,11 @@
 // (ovsdbtest.OnTmpfs, say) is not, and a mount made inside never reaches
 // the host.
 //
+// Outside a test: Boot brings up one hypervisor for a program (the
+// chassis benchmark, bench/chassis) with the same recipe, returning errors
+// instead of failing a test; its caller must Close it. Launch is Spawn
+// with an output writer and an error.
+//
 // Cost: BenchmarkStart and BenchmarkNetwork3 measure a bring-up
 // (go test -run '^$' -bench . -benchtime 10x ./internal/hvtest).
 //

@@ -54,7 +54,7 @@ type HV struct {
 	// Uplink is set by Switch.Attach.
 	Uplink *Uplink
 
-	tb       testing.TB
+	tb       runner
 	l        *launcher
 	mu       sync.Mutex
 	procs    []*Proc // every process started, stopped in reverse at cleanup
@@ -121,7 +121,7 @@ func startAll(tb testing.TB, names []string, then func(int, *HV, error) error, o
 }
 
 // newHV makes the run directory and registers the cleanup; boot does the rest.
-func newHV(tb testing.TB, name, systemID string) (*HV, error) {
+func newHV(tb runner, name, systemID string) (*HV, error) {
 	sweepStale()
 	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", prefix, os.Getpid()))
 	if err != nil {

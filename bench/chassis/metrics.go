@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/vishvananda/netns"
+)
+
+// nsDialer dials TCP from inside a network namespace (the hypervisor's,
+// where dvr-chassis listens on 127.0.0.1): a socket keeps the namespace it
+// was made in, so only the socket() call needs a thread switched there.
+func nsDialer(nsPath string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		type res struct {
+			c   net.Conn
+			err error
+		}
+		ch := make(chan res, 1)
+		go func() {
+			runtime.LockOSThread()
+			orig, err := netns.Get()
+			if err != nil {
+				ch <- res{nil, err}
+				return
+			}
+			defer orig.Close()
+			target, err := netns.GetFromPath(nsPath)
+			if err != nil {
+				ch <- res{nil, err}
+				return
+			}
+			defer target.Close()
+			if err := netns.Set(target); err != nil {
+				ch <- res{nil, err}
+				return
+			}
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, addr)
+			if netns.Set(orig) == nil {
+				runtime.UnlockOSThread() // back home; otherwise the thread dies locked
+			}
+			ch <- res{c, err}
+		}()
+		r := <-ch
+		return r.c, r.err
+	}
+}
+
+// scraper reads dvr-chassis' Prometheus metrics.
+type scraper struct {
+	url string
+	hc  *http.Client
+}
+
+func newScraper(nsPath, addr string) *scraper {
+	// No gzip: a scrape every 2 ms should cost dvr-chassis as little as it can.
+	tr := &http.Transport{DialContext: nsDialer(nsPath), MaxIdleConns: 2, IdleConnTimeout: time.Minute, DisableCompression: true}
+	return &scraper{url: "http://" + addr, hc: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+}
+
+// metrics is one scrape: "name" or "name{labels}" → value.
+type metrics map[string]float64
+
+func (s *scraper) get() (metrics, error) {
+	resp, err := s.hc.Get(s.url + "/metrics")
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	m := metrics{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		l := sc.Text()
+		if l == "" || l[0] == '#' || !strings.HasPrefix(l, "dvr_chassis_") && !strings.HasPrefix(l, "process_") {
+			continue
+		}
+		i := strings.LastIndexByte(l, ' ')
+		if i < 0 {
+			continue
+		}
+		v, err := strconv.ParseFloat(l[i+1:], 64)
+		if err == nil {
+			m[l[:i]] = v
+		}
+	}
+	return m, sc.Err()
+}
+
+func (m metrics) flows(bridge string) int {
+	return int(m[fmt.Sprintf("dvr_chassis_flows{bridge=%q}", bridge)])
+}
+func (m metrics) rounds() int { return int(m["dvr_chassis_rounds_total"]) }
+func (m metrics) roundSum() time.Duration {
+	return time.Duration(m["dvr_chassis_round_duration_seconds_sum"] * float64(time.Second))
+}
+func (m metrics) neigh() int { return int(m["dvr_chassis_neighbour_entries"]) }
+func (m metrics) qrs() int   { return int(m["dvr_chassis_qr_devices"]) }
+func (m metrics) nss() int   { return int(m["dvr_chassis_router_namespaces"]) }
+func (m metrics) nbCfg() int { return int(m["dvr_chassis_nb_cfg"]) }
+
+// quiet waits until no round has run for d (at most max) and returns the
+// last scrape.
+func (s *scraper) quiet(d, max time.Duration) (metrics, error) {
+	deadline := time.Now().Add(max)
+	m, err := s.get()
+	if err != nil {
+		return nil, err
+	}
+	since := time.Now()
+	for time.Now().Before(deadline) {
+		time.Sleep(25 * time.Millisecond)
+		m2, err := s.get()
+		if err != nil {
+			return nil, err
+		}
+		if m2.rounds() != m.rounds() || m2["dvr_chassis_round_failures_total"] != m["dvr_chassis_round_failures_total"] {
+			m, since = m2, time.Now()
+			continue
+		}
+		if time.Since(since) >= d {
+			return m2, nil
+		}
+	}
+	return m, fmt.Errorf("dvr-chassis still running rounds after %v", max)
+}
+
+// profile fetches a CPU profile of d seconds into w.
+func (s *scraper) profile(w io.Writer, d time.Duration) error {
+	resp, err := s.hc.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.url, int(d.Seconds())))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("pprof: %s", resp.Status)
+	}
+	_, err = io.Copy(w, resp.Body)
+	return err
+}

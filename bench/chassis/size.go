@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
+)
+
+type sizeResult struct {
+	shape
+	setup              time.Duration
+	cold               coldResult
+	floor              floorResult
+	changes            []changeSet
+	memEnd             benchkit.Memory
+	profile            string // pprof -top of the single changes
+	profileFile        string
+	flowsEnd           map[string]int
+	loadBefore, loadAt string
+}
+
+func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
+	r := &sizeResult{shape: s, loadBefore: benchkit.LoadAvg()}
+	p := newPlan(s)
+	benchkit.Logf("%d ports: NB, SB, dvr-northd, %d remote chassis, bindings", s.total(), s.remotes)
+	st, err := newStage(ctx, cfg, p, localIP)
+	onExit(st.stop)
+	if err != nil {
+		return nil, err
+	}
+	r.setup = st.setup
+	benchkit.Logf("%d ports: hypervisor; plugging %d local VM ports", s.total(), len(p.local))
+	hv, err := bootHV("local", localName)
+	if err != nil {
+		return nil, err
+	}
+	if r.cold.plug, err = plugVMs(hv, p.local, "vm"); err != nil {
+		return nil, err
+	}
+	r.cold.plugged = len(p.local)
+
+	benchkit.Logf("%d ports: dvr-chassis cold start", s.total())
+	ch, err := startChassis(cfg, hv, st.sb.Endpoint())
+	if err != nil {
+		return nil, err
+	}
+	onExit(ch.stop)
+	if r.cold, err = coldStartInto(ctx, cfg, st, ch, r.cold); err != nil {
+		return nil, err
+	}
+	benchkit.Logf("%d ports: cold start %v; the floor on a fresh hypervisor", s.total(), r.cold.done.Round(time.Millisecond))
+	fhv, err := bootHV("floor", "floor")
+	if err != nil {
+		return nil, err
+	}
+	if _, err := plugVMs(fhv, p.local, "vm"); err != nil {
+		return nil, err
+	}
+	if r.floor, err = runFloor(ctx, st, hv, fhv); err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	fhv.Close()
+
+	// A CPU profile over the single changes (the pprof handler answers
+	// when its window ends).
+	dir := cfg.profileDir
+	if dir == "" {
+		if dir, err = benchkit.TempDir("chprof"); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	r.profileFile = filepath.Join(dir, fmt.Sprintf("dvr-chassis-changes-%d.pprof", s.total()))
+	window := 30 * time.Second
+	if cfg.quick {
+		window = 3 * time.Second
+	}
+	prof := make(chan error, 1)
+	go func() {
+		var b bytes.Buffer
+		err := ch.m.profile(&b, window)
+		if err == nil {
+			err = os.WriteFile(r.profileFile, b.Bytes(), 0o644)
+		}
+		prof <- err
+	}()
+	for _, step := range []struct {
+		name string
+		f    func() (changeSet, error)
+	}{
+		{"remote VM ports added", func() (changeSet, error) { return remoteBinds(ctx, st, ch) }},
+		{"local VM ports bound", func() (changeSet, error) { return localBinds(ctx, st, hv, ch) }},
+		{"router interfaces added", func() (changeSet, error) { return routerInterfaces(ctx, st, ch) }},
+	} {
+		benchkit.Logf("%d ports: %d %s", s.total(), s.samples, step.name)
+		cs, err := step.f()
+		if err != nil {
+			return nil, err
+		}
+		r.changes = append(r.changes, cs)
+	}
+	if err := <-prof; err != nil {
+		r.profile = "profile failed: " + err.Error()
+	} else {
+		r.profile = pprofTop(r.profileFile)
+	}
+	m, err := ch.m.quiet(300*time.Millisecond, time.Minute)
+	if err != nil {
+		return nil, err
+	}
+	r.flowsEnd = map[string]int{"br-int": m.flows("br-int"), "br-tun": m.flows("br-tun")}
+	r.memEnd = ch.memory()
+	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("dvr-chassis-%d.log", s.total())), []byte(ch.log.Text()), 0o644)
+	r.loadAt = benchkit.LoadAvg()
+	return r, nil
+}
+
+func coldStartInto(ctx context.Context, cfg config, st *stage, ch *chassisProc, pre coldResult) (coldResult, error) {
+	r, err := coldStart(ctx, cfg, st, ch)
+	r.plug, r.plugged = pre.plug, pre.plugged
+	return r, err
+}
+
+// pprofTop is `go tool pprof -top` of a profile, its first lines.
+func pprofTop(file string) string {
+	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", file).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("go tool pprof: %v: %s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var keep []string
+	for _, l := range lines {
+		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}

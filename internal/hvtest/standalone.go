@@ -1,0 +1,90 @@
+package hvtest
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+)
+
+// runner is what a hypervisor needs of its owner: a testing.TB, or
+// standalone for a program (a benchmark) that is not a test.
+type runner interface {
+	Helper()
+	Name() string
+	Cleanup(func())
+	Failed() bool
+	Logf(format string, args ...any)
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+}
+
+// standalone is the runner of a hypervisor started by Boot: it logs on
+// stderr, registers no cleanup (the caller calls Close) and panics where a
+// test would fail (the Must* methods).
+type standalone struct{ name string }
+
+func (s standalone) Helper()        {}
+func (s standalone) Name() string   { return s.name }
+func (s standalone) Cleanup(func()) {}
+func (s standalone) Failed() bool   { return false }
+func (s standalone) Logf(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "hvtest: "+format+"\n", args...)
+}
+func (s standalone) Errorf(format string, args ...any) { s.Logf(format, args...) }
+func (s standalone) Fatal(args ...any)                 { panic("hvtest: " + fmt.Sprint(args...)) }
+func (s standalone) Fatalf(format string, args ...any) {
+	panic("hvtest: " + fmt.Sprintf(format, args...))
+}
+
+// Boot brings up one hypervisor outside a test (a benchmark program): the
+// same recipe as Start, but errors are returned, and the caller must call
+// Close (also on failure paths: it stops every process by pid). owner
+// names the namespaces (hvt<pid>-<owner>-<name>-...). The Must* methods
+// of a booted hypervisor panic instead of failing a test.
+func Boot(owner, name string, opts ...Option) (*HV, error) {
+	if os.Geteuid() != 0 {
+		return nil, fmt.Errorf("hvtest needs root (network and mount namespaces)")
+	}
+	for _, b := range binaries {
+		if _, err := exec.LookPath(b); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(VswitchSchema); err != nil {
+		return nil, err
+	}
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	id := name
+	if cfg.systemID != "" {
+		id = cfg.systemID
+	}
+	hv, err := newHV(standalone{owner}, name, id)
+	if err != nil {
+		return nil, err
+	}
+	hv.cfgEncap = cfg.encapIP
+	if err := hv.boot(); err != nil {
+		hv.Close()
+		return nil, err
+	}
+	return hv, nil
+}
+
+// Launch starts a long-running process inside the hypervisor, as Spawn
+// does, with its stdout and stderr written to out (nil: kept for Output),
+// and returns an error instead of failing a test. It is stopped by pid at
+// Close.
+func (hv *HV) Launch(out io.Writer, name string, args ...string) (*Proc, error) {
+	return hv.spawnCmd(name, func() *exec.Cmd {
+		cmd := hv.Command(name, args...)
+		if out != nil {
+			cmd.Stdout, cmd.Stderr = out, out
+		}
+		return cmd
+	})
+}
