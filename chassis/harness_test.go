@@ -83,6 +83,7 @@ type chassisRun struct {
 	ip      string
 	pidfile string
 	p       *hvtest.Proc
+	flags   []string // extra dvr-chassis flags
 }
 
 func (w *world) hypervisors(names ...string) []*chassisRun {
@@ -98,7 +99,7 @@ func (w *world) hypervisors(names ...string) []*chassisRun {
 
 func (c *chassisRun) args(extra ...string) []string {
 	return append([]string{"--sb", c.w.sb.Endpoint(), "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
-		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"}, extra...)
+		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"}, append(c.flags, extra...)...)
 }
 
 // start runs dvr-chassis inside the hypervisor (stopped by pid at cleanup).

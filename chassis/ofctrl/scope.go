@@ -117,3 +117,18 @@ func (s *state) unindex(e flows.Entry) {
 		}
 	}
 }
+
+// InstalledEntries is a copy of the flows of ours believed installed
+// (nil while unknown), for a caller's check against a full recompute.
+func (b *Bridge) InstalledEntries() []flows.Entry {
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	if b.st.gen == 0 {
+		return nil
+	}
+	out := make([]flows.Entry, 0, len(b.st.installed))
+	for _, e := range b.st.installed {
+		out = append(out, e)
+	}
+	return out
+}
