@@ -29,6 +29,11 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 	if last == nil || c.cfg.FullOnly || c.resync || !last.applied || lgen != last.localGen || c.localEvents.Load() != last.localSeen {
 		return false, nil
 	}
+	for _, b := range c.installers {
+		if b.Stale() {
+			return false, nil // a reconnect (ovs-vswitchd restarted?): the full round reads back
+		}
+	}
 	t0 := time.Now()
 	sv, err := c.sb.refresh(ctx, sbc, sgen, false)
 	if err != nil {
@@ -46,7 +51,10 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 	if reg.Fresh || reg.Chassis != l.SelfUUID || mac != l.MAC {
 		return false, nil
 	}
-	claims := DecideClaims(sv, reg.Chassis, last.ifaces, mac != "")
+	claims := l.Claims
+	if !claimsStay(last, changes) {
+		claims = DecideClaims(sv, reg.Chassis, last.ifaces, mac != "")
+	}
 	if why := portLevel(sv, last, claims, changes); why != "" {
 		c.log.WithField("why", why).Trace("full round")
 		return false, nil

@@ -51,13 +51,32 @@ type lastRound struct {
 	applied   bool
 	localSeen uint64
 	localGen  int
+	// ifaceIDs are the local interfaces' iface-ids.
+	ifaceIDs map[string]bool
+}
+
+// claimsStay: no changed port is a local interface's or bound here, so
+// DecideClaims would decide as the last round did.
+func claimsStay(last *lastRound, changes map[string]portChange) bool {
+	for _, ch := range changes {
+		for _, pb := range []*sbdb.PortBinding{ch.old, ch.cur} {
+			if pb != nil && (last.ifaceIDs[pb.LogicalPort] || pb.Chassis != nil && *pb.Chassis == last.local.SelfUUID) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func newLastRound(sv *SBView, id Identity, status string, ifaces []LocalIface, l Local, qrs []QRPort, qrPend bool,
 	intPorts, tunPorts map[string]int32, in flows.Input, flowed map[string]bool, applied bool, localSeen uint64, localGen int) *lastRound {
 	r := &lastRound{id: id, status: status, ifaces: ifaces, local: l, qrs: qrs, qrPend: qrPend, intPorts: intPorts,
 		tunPorts: tunPorts, present: map[string]uint32{}, ifacesOn: routerInterfacesOn(l.Hosted),
-		flowed: map[string]bool{}, flowedNet: map[string]uint32{}, applied: applied, localSeen: localSeen, localGen: localGen}
+		flowed: map[string]bool{}, flowedNet: map[string]uint32{}, applied: applied, localSeen: localSeen, localGen: localGen,
+		ifaceIDs: map[string]bool{}}
+	for _, li := range ifaces {
+		r.ifaceIDs[li.IfaceID] = true
+	}
 	for _, dp := range sv.Datapaths {
 		if n := Network(sv, dp.UUID); n != "" {
 			if _, ok := l.VLANs[n]; ok {
@@ -78,7 +97,7 @@ func newLastRound(sv *SBView, id Identity, status string, ifaces []LocalIface, l
 // portLevel says why the pending port changes need a full round ("" if
 // they do not), given this round's claim plan.
 func portLevel(sv *SBView, last *lastRound, claims ClaimPlan, changes map[string]portChange) string {
-	if len(claims.Claim)+len(claims.Release) > 0 || !reflect.DeepEqual(claims, last.local.Claims) {
+	if len(claims.Claim)+len(claims.Release) > 0 || (!claimsStay(last, changes) && !reflect.DeepEqual(claims, last.local.Claims)) {
 		return "the claim plan changed"
 	}
 	if !tunnelsStay(sv, last, claims, changes) {

@@ -132,3 +132,13 @@ func (b *Bridge) InstalledEntries() []flows.Entry {
 	}
 	return out
 }
+
+// Stale reports whether the installed set is unknown (no connection, or
+// a fresh one not read back yet): SyncScopes would answer ErrStale, and a
+// caller should run a full Sync.
+func (b *Bridge) Stale() bool {
+	_, gen, err := b.current()
+	b.syncMu.Lock()
+	defer b.syncMu.Unlock()
+	return err != nil || b.st.gen != gen
+}
