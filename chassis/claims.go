@@ -3,7 +3,6 @@ package chassis
 import (
 	"sort"
 
-	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
@@ -92,10 +91,6 @@ type ClaimPlan struct {
 // claimed: the chassis never serves half-DVR.
 func DecideClaims(v *SBView, self string, ifaces []LocalIface, active bool) ClaimPlan {
 	p := ClaimPlan{Unserved: map[string]string{}, Holder: map[string]string{}, Bound: map[string]bool{}}
-	byName := map[string]sbdb.PortBinding{}
-	for _, pb := range v.Ports {
-		byName[pb.LogicalPort] = pb
-	}
 	// One interface per iface-id: the one with the highest valid ofport
 	// (a re-plug under a new name before the old one is gone).
 	chosen := map[string]LocalIface{}
@@ -109,7 +104,7 @@ func DecideClaims(v *SBView, self string, ifaces []LocalIface, active bool) Clai
 			p.Unserved[li.Name] = DuplicateIface
 			continue
 		}
-		pb, ok := byName[li.IfaceID]
+		pb, ok := v.PortNamed(li.IfaceID)
 		switch {
 		case !ok:
 			p.Unserved[li.Name] = NoPortBinding
@@ -155,7 +150,7 @@ func DecideClaims(v *SBView, self string, ifaces []LocalIface, active bool) Clai
 		p.Served = append(p.Served, Served{LocalIface: li, Binding: pb.UUID,
 			Network: dp.ExternalIDs[sbkeys.KeyLogicalSwitch], Datapath: dp.UUID})
 	}
-	for _, u := range sortedKeys(v.Ports) {
+	for _, u := range v.PortsBoundTo(self) {
 		pb := v.Ports[u]
 		if pb.Chassis != nil && *pb.Chassis == self && !p.Bound[u] {
 			p.Release = append(p.Release, u)

@@ -46,7 +46,14 @@ type Config struct {
 	Echo time.Duration
 	// Resync is the period of a round with no event (default 60 s).
 	Resync time.Duration
-	Log    *logrus.Logger
+	// FullOnly turns the incremental path off: every round recomputes
+	// everything (the oracle; hidden flag --incremental=false).
+	FullOnly bool
+	// CheckIncremental makes every incremental round compare its result
+	// with a full recompute (flows and router state) and log an error
+	// naming the difference (tests; hidden flag --check-incremental).
+	CheckIncremental bool
+	Log              *logrus.Logger
 	// Metrics, when set, receives round statistics.
 	Metrics *Metrics
 }

@@ -65,8 +65,8 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 // applyFlows computes both bridges' flows and installs them. flowed names
 // the local VM ports whose flows OVS acknowledged; ok says every change was
 // acknowledged (no bridge failed), so the round may report nb_cfg.
-func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l Local) (flowed map[string]bool, ok bool) {
-	in := FlowInput(sv, l, Ofports(lv, c.cfg.IntegrationBridge), Ofports(lv, c.cfg.TunnelBridge))
+func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l Local) (flowed map[string]bool, ok bool, in flows.Input) {
+	in = FlowInput(sv, l, Ofports(lv, c.cfg.IntegrationBridge), Ofports(lv, c.cfg.TunnelBridge))
 	res := flows.Compute(in)
 	live := map[string]bool{}
 	bad := map[string]bool{}
@@ -123,7 +123,7 @@ func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l L
 		}
 	}
 	if !ok {
-		return nil, false
+		return nil, false, in
 	}
 	flowed = map[string]bool{}
 	for _, p := range in.LocalPorts {
@@ -131,7 +131,7 @@ func (c *Chassis) applyFlows(ctx context.Context, sv *SBView, lv *LocalView, l L
 			flowed[p.Name] = true
 		}
 	}
-	return flowed, true
+	return flowed, true, in
 }
 
 // rejectedPort names the local port a rejected flow belongs to ("" when

@@ -54,5 +54,10 @@
 // ports whose flows OVS acknowledged; nb_cfg is reported only when both
 // bridges' flows and the router namespaces were applied.
 //
-// Not yet here: the incremental path.
+// Incremental path (sbview.go, portlevel.go, incremental.go): the SB view
+// is kept from the monitor's events, not listed every round; a round whose
+// changes are all port-level recomputes only the changed ports' networks
+// (flows.ComputeNetworks, ofctrl SyncScopes) and routers
+// (router.Applier.ApplyNamespaces); anything else, and the Resync tick,
+// run the full round above, the oracle (TestIncrementalMatchesRecompute).
 package chassis

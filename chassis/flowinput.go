@@ -3,6 +3,7 @@ package chassis
 import (
 	"github.com/dvr-ovn/dvr/chassis/flows"
 	"github.com/dvr-ovn/dvr/chassis/router"
+	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
@@ -39,6 +40,12 @@ func Ofports(v *LocalView, bridge string) map[string]int32 {
 // FlowInput is the flows.Input of this round: the SB view seen through
 // what the round decided, and the ofports the local OVSDB shows.
 func FlowInput(v *SBView, l Local, intPorts, tunPorts map[string]int32) flows.Input {
+	return flowInput(v, l, intPorts, tunPorts, nil)
+}
+
+// flowInput is FlowInput with the ports of only some datapaths (by UUID;
+// nil: every one), for flows.ComputeNetworks.
+func flowInput(v *SBView, l Local, intPorts, tunPorts map[string]int32, only map[string]bool) flows.Input {
 	in := flows.Input{Chassis: l.Self, DVRMAC: l.MAC,
 		PatchTun: flows.Port{Name: PatchToTun, OfPort: intPorts[PatchToTun]},
 		PatchInt: flows.Port{Name: PatchToInt, OfPort: tunPorts[PatchToInt]}}
@@ -79,50 +86,75 @@ func FlowInput(v *SBView, l Local, intPorts, tunPorts map[string]int32) flows.In
 	for _, s := range l.Claims.Served {
 		served[s.Binding] = s
 	}
-	for _, pb := range v.Ports {
-		key, ok := present[pb.Datapath]
-		if !ok {
+	v.ensureIndex()
+	for dp, key := range present {
+		if only != nil && !only[dp] {
 			continue
 		}
-		mac, rest := SplitMAC(pb.MAC)
-		switch pb.Type {
-		case sbkeys.TypeRouterInterface:
-			i := flows.Interface{Name: pb.LogicalPort, Network: key, Key: uint16(pb.TunnelKey), MAC: mac, Addrs: rest,
-				Router: pb.Options[sbkeys.OptRouter], Hosted: hosted[pb.ExternalIDs[sbkeys.KeyLogicalRouter]]}
-			if i.Hosted {
-				outer := router.OuterName(router.DevName(pb.ExternalIDs[sbkeys.KeyLogicalRouterPort]))
-				i.QR = flows.Port{Name: outer, OfPort: intPorts[outer]}
-			}
-			in.Interfaces = append(in.Interfaces, i)
-		case "":
-			if s, ok := served[pb.UUID]; ok {
-				in.LocalPorts = append(in.LocalPorts, flows.LocalPort{Name: pb.LogicalPort, Network: key, Key: uint16(pb.TunnelKey),
-					MAC: mac, IPs: rest, Port: flows.Port{Name: s.Name, OfPort: int32(s.Ofport)}})
-				continue
-			}
-			if c := boundChassis(v, pb, l.Self, l.SelfUUID, l.Claims.Bound); c != "" && c != l.Self {
-				in.RemotePorts = append(in.RemotePorts, flows.RemotePort{Name: pb.LogicalPort, Network: key,
-					Key: uint16(pb.TunnelKey), MAC: mac, IPs: rest, Chassis: c})
-			}
+		for u := range v.portsByDP[dp] {
+			flowPort(&in, v, l, v.Ports[u], key, served, hosted, intPorts)
 		}
 	}
 	return in
+}
+
+// flowPort adds one Port_Binding of a present network to in.
+func flowPort(in *flows.Input, v *SBView, l Local, pb sbdb.PortBinding, key uint32, served map[string]Served, hosted map[string]bool, intPorts map[string]int32) {
+	mac, rest := SplitMAC(pb.MAC)
+	switch pb.Type {
+	case sbkeys.TypeRouterInterface:
+		i := flows.Interface{Name: pb.LogicalPort, Network: key, Key: uint16(pb.TunnelKey), MAC: mac, Addrs: rest,
+			Router: pb.Options[sbkeys.OptRouter], Hosted: hosted[pb.ExternalIDs[sbkeys.KeyLogicalRouter]]}
+		if i.Hosted {
+			outer := router.OuterName(router.DevName(pb.ExternalIDs[sbkeys.KeyLogicalRouterPort]))
+			i.QR = flows.Port{Name: outer, OfPort: intPorts[outer]}
+		}
+		in.Interfaces = append(in.Interfaces, i)
+	case "":
+		if s, ok := served[pb.UUID]; ok {
+			in.LocalPorts = append(in.LocalPorts, flows.LocalPort{Name: pb.LogicalPort, Network: key, Key: uint16(pb.TunnelKey),
+				MAC: mac, IPs: rest, Port: flows.Port{Name: s.Name, OfPort: int32(s.Ofport)}})
+			return
+		}
+		if c := boundChassis(v, pb, l.Self, l.SelfUUID, l.Claims.Bound); c != "" && c != l.Self {
+			in.RemotePorts = append(in.RemotePorts, flows.RemotePort{Name: pb.LogicalPort, Network: key,
+				Key: uint16(pb.TunnelKey), MAC: mac, IPs: rest, Chassis: c})
+		}
+	}
 }
 
 // RouterInput is the router.Input of this round: every hosted router with
 // its interfaces (on networks with a local VLAN) and every bound VM port
 // on the networks it is attached to, wherever it is bound.
 func RouterInput(v *SBView, l Local, underlayMTU int) router.Input {
+	return routerInput(v, l, underlayMTU, nil)
+}
+
+// routerInput is RouterInput for only some hosted routers (by NB UUID;
+// nil: every one). A router's VM ports are listed by Port_Binding UUID.
+func routerInput(v *SBView, l Local, underlayMTU int, only map[string]bool) router.Input {
 	in := router.Input{UnderlayMTU: underlayMTU}
 	vms := map[string][]router.VMPort{} // datapath → bound VM ports
-	for _, pb := range v.Ports {
-		if pb.Type != "" || boundChassis(v, pb, l.Self, l.SelfUUID, l.Claims.Bound) == "" {
-			continue
+	vmsOn := func(dp string) []router.VMPort {
+		if ps, ok := vms[dp]; ok {
+			return ps
 		}
-		mac, ips := SplitMAC(pb.MAC)
-		vms[pb.Datapath] = append(vms[pb.Datapath], router.VMPort{Name: pb.LogicalPort, MAC: mac, IPs: ips})
+		ps := []router.VMPort{}
+		for _, u := range v.PortsOn(dp) {
+			pb := v.Ports[u]
+			if pb.Type != "" || boundChassis(v, pb, l.Self, l.SelfUUID, l.Claims.Bound) == "" {
+				continue
+			}
+			mac, ips := SplitMAC(pb.MAC)
+			ps = append(ps, router.VMPort{Name: pb.LogicalPort, MAC: mac, IPs: ips})
+		}
+		vms[dp] = ps
+		return ps
 	}
 	for _, h := range l.Hosted {
+		if only != nil && !only[h.Router] {
+			continue
+		}
 		r := router.Router{UUID: h.Router}
 		for _, pb := range h.Interfaces {
 			vlan, ok := l.VLANs[Network(v, pb.Datapath)]
@@ -132,7 +164,7 @@ func RouterInput(v *SBView, l Local, underlayMTU int) router.Input {
 			mac, addrs := SplitMAC(pb.MAC)
 			r.Interfaces = append(r.Interfaces, router.Interface{LRP: pb.ExternalIDs[sbkeys.KeyLogicalRouterPort],
 				MAC: mac, Addrs: addrs, VLAN: vlan})
-			r.Ports = append(r.Ports, vms[pb.Datapath]...)
+			r.Ports = append(r.Ports, vmsOn(pb.Datapath)...)
 		}
 		in.Routers = append(in.Routers, r)
 	}

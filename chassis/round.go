@@ -12,13 +12,21 @@ import (
 
 // round reads both caches, decides, and applies the difference: the local
 // OVSDB first, then the SB (registration, claims and, when everything
-// before it was acknowledged, the barrier).
+// before it was acknowledged, the barrier). A round whose changes are all
+// port-level takes the incremental path (incremental.go) instead; this is
+// the full one, its oracle.
 func (c *Chassis) round(ctx context.Context) error {
-	sbc, _ := c.sbMon.Get()
-	lc, _ := c.ovsMon.Get()
+	sbc, sgen := c.sbMon.Get()
+	lc, lgen := c.ovsMon.Get()
 	if sbc == nil || lc == nil {
 		return nil // a monitor pokes when its client is ready
 	}
+	if done, err := c.incremental(ctx, sbc, sgen, lgen); done {
+		return err
+	}
+	relist := c.resync
+	c.resync, c.last = false, nil
+	localSeen := c.localEvents.Load()
 	lv, err := readLocal(ctx, lc)
 	if err != nil {
 		return err
@@ -33,10 +41,12 @@ func (c *Chassis) round(ctx context.Context) error {
 	if c.notes.clear("identity") {
 		c.log.Info("identity complete")
 	}
-	sv, err := readSB(ctx, sbc)
+	sv, err := c.sb.refresh(ctx, sbc, sgen, relist)
 	if err != nil {
+		c.resync = relist
 		return err
 	}
+	c.sb.done() // changes from here on are the next round's
 	mac := sv.MACs[id.Name]
 	status := ""
 	if mac == "" {
@@ -103,7 +113,7 @@ func (c *Chassis) round(ctx context.Context) error {
 	}
 	c.logTunnels(tunnels)
 
-	flowed, fok := c.applyFlows(ctx, sv, lv, local)
+	flowed, fok, fin := c.applyFlows(ctx, sv, lv, local)
 	qrPending := false
 	intPorts := Ofports(lv, c.cfg.IntegrationBridge)
 	for _, q := range qrs {
@@ -134,6 +144,8 @@ func (c *Chassis) round(ctx context.Context) error {
 		}
 	}
 	c.cfg.Metrics.state(len(claims.Bound), len(tunnels), len(vlans), mac != "")
+	c.last = newLastRound(sv, id, status, ifaces, local, qrs, qrPending, intPorts, Ofports(lv, c.cfg.TunnelBridge),
+		fin, flowed, fok && rerr == nil, localSeen, lgen)
 	if len(plan.Ops)+len(ops) > 0 {
 		c.log.WithFields(logrus.Fields{"ovs_ops": len(plan.Ops), "sb_ops": len(ops)}).Debug("round applied changes")
 	}
@@ -164,7 +176,7 @@ func (c *Chassis) register(ctx context.Context, sbc client.Client, reg RegPlan, 
 
 // shows reports whether the SB cache shows this round's commit.
 func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, status, self string, claims ClaimPlan, flowed map[string]bool, reported int) (bool, error) {
-	sv, err := readSB(ctx, sbc)
+	sv, err := c.sb.refresh(ctx, sbc, c.sb.gen, false)
 	if err != nil {
 		return false, err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/ovn-org/libovsdb/model"
 	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/chassis/flows"
@@ -40,6 +41,15 @@ type Chassis struct {
 	// routersApplied is the router state last applied without error.
 	routersApplied *router.State
 	routersAt      time.Time
+	// sb is the round's SB view, kept from the monitor's events.
+	sb *viewKeeper
+	// localEvents counts the local monitor's events: a round in which it
+	// moved is a full one.
+	localEvents atomic.Uint64
+	// last is what the last successful round decided (nil: the next round
+	// is a full one); resync asks the next round to be full.
+	last   *lastRound
+	resync bool
 }
 
 // New checks cfg and builds the daemon; Run runs it.
@@ -55,16 +65,20 @@ func New(cfg Config) (*Chassis, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Chassis{cfg: cfg, log: logrus.NewEntry(cfg.Log), wake: make(chan struct{}, 1), notes: newNotes()}
+	c := &Chassis{cfg: cfg, log: logrus.NewEntry(cfg.Log), wake: make(chan struct{}, 1), notes: newNotes(), sb: &viewKeeper{}}
 	discard := logr.Discard()
 	sbConn, ovsConn := cfg.SB, cfg.OVS
 	sbConn.LeaderOnly, ovsConn.LeaderOnly = false, false
 	sbConn.Logger, ovsConn.Logger = &discard, &discard
 	sbFilter := &eventFilter{relevant: c.relevantSB}
 	c.sbMon = ovsdbmon.New(ovsdbmon.Config{Conn: sbConn, Model: sbModel, Tables: c.sbMonitorTables(cfg.Monitor),
-		Log: c.log.WithField("db", "SB"), Event: sbFilter.event, Poke: sbFilter.poke(c.poke), Echo: cfg.Echo})
+		Log: c.log.WithField("db", "SB"), Event: func(table string, old, cur model.Model) {
+			c.sb.q.push(table, old, cur)
+			sbFilter.event(table, old, cur)
+		}, Poke: sbFilter.poke(c.poke), Echo: cfg.Echo})
 	c.ovsMon = ovsdbmon.New(ovsdbmon.Config{Conn: ovsConn, Model: ovsModel, Tables: localTables,
-		Log: c.log.WithField("db", "Open_vSwitch"), Poke: c.poke, Echo: cfg.Echo})
+		Log: c.log.WithField("db", "Open_vSwitch"), Poke: c.poke, Echo: cfg.Echo,
+		Event: func(string, model.Model, model.Model) { c.localEvents.Add(1) }})
 	c.installers = map[flows.Bridge]*ofctrl.Bridge{}
 	for b, name := range map[flows.Bridge]string{flows.BrInt: cfg.IntegrationBridge, flows.BrTun: cfg.TunnelBridge} {
 		c.installers[b] = ofctrl.New(ofctrl.Config{RunDir: cfg.RunDir, Bridge: name,
@@ -104,6 +118,7 @@ func (c *Chassis) Run(ctx context.Context) error {
 			return nil
 		case <-c.wake:
 		case <-resync.C:
+			c.resync = true
 		case <-retryC:
 		}
 		t0 := time.Now()

@@ -2,6 +2,7 @@ package chassis
 
 import (
 	"context"
+	"sort"
 
 	"github.com/ovn-org/libovsdb/client"
 
@@ -20,6 +21,13 @@ type SBView struct {
 	Ports          map[string]sbdb.PortBinding
 	MACs           map[string]string // DVR MAC by chassis name
 	RouterBindings []sbdb.DVRRouterBinding
+
+	// Indexes (sbview.go), kept with the rows.
+	portByName     map[string]string          // logical_port → UUID
+	portsByDP      map[string]map[string]bool // datapath → UUIDs
+	portsByChassis map[string]map[string]bool // Chassis UUID → UUIDs
+	macRows        map[string]sbdb.DVRMACBinding
+	rbRows         map[string]sbdb.DVRRouterBinding
 }
 
 // ChassisByName finds a Chassis row by name.
@@ -82,9 +90,16 @@ func readSB(ctx context.Context, c client.Client) (*SBView, error) {
 	v.Encaps = byUUID(encs, func(r sbdb.Encap) string { return r.UUID })
 	v.Datapaths = byUUID(dps, func(r sbdb.DatapathBinding) string { return r.UUID })
 	v.Ports = byUUID(pbs, func(r sbdb.PortBinding) string { return r.UUID })
+	v.index()
 	v.MACs = map[string]string{}
+	sort.Slice(macs, func(i, j int) bool { return macs[i].UUID < macs[j].UUID })
 	for _, m := range macs {
 		v.MACs[m.ChassisName] = m.MAC
+		v.macRows[m.UUID] = m
+	}
+	sort.Slice(v.RouterBindings, func(i, j int) bool { return v.RouterBindings[i].UUID < v.RouterBindings[j].UUID })
+	for _, rb := range v.RouterBindings {
+		v.rbRows[rb.UUID] = rb
 	}
 	return v, nil
 }

@@ -2,6 +2,15 @@ package flows
 
 // intFlows are br-int's desired flows (neutron-dvr §3, tunnel networks).
 func (m *model) intFlows() []Flow {
+	fs := m.intGlobal()
+	for _, n := range m.nets {
+		fs = append(fs, m.intNetwork(n)...)
+	}
+	return fs
+}
+
+// intGlobal are br-int's flows of no network (ScopeGlobal).
+func (m *model) intGlobal() []Flow {
 	base := NewCookie(CatBase, 0)
 	own := NewCookie(CatOwnMAC, macObject(m.ownMAC))
 	fs := []Flow{
@@ -19,9 +28,6 @@ func (m *model) intFlows() []Flow {
 			fs = append(fs, Flow{IntLocalSwitching, PrioIntRemoteDVR, NewCookie(CatRemoteMAC, macObject(r.mac)),
 				txt("in_port=", m.patchTun, ",dl_src="+r.mac), gotoT(IntDVRToSrcMAC)})
 		}
-	}
-	for _, n := range m.nets {
-		fs = append(fs, m.intNetwork(n)...)
 	}
 	return fs
 }

@@ -8,6 +8,15 @@ import (
 // tunFlows are br-tun's desired flows (neutron-dvr §4.1, DVR mode, l2pop
 // and the ARP responder on, as Neutron forces them with DVR).
 func (m *model) tunFlows() []Flow {
+	fs := m.tunGlobal()
+	for _, n := range m.nets {
+		fs = append(fs, m.tunNetwork(n)...)
+	}
+	return fs
+}
+
+// tunGlobal are br-tun's flows of no network (ScopeGlobal).
+func (m *model) tunGlobal() []Flow {
 	base := NewCookie(CatBase, 0)
 	learned := NewCookie(CatLearned, 0)
 	fs := []Flow{
@@ -37,9 +46,6 @@ func (m *model) tunFlows() []Flow {
 			fs = append(fs, Flow{TunLocalSwitching, PrioTunInPort, NewCookie(CatTunnel, uint64(r.ip)),
 				txt("in_port=", r.Tunnel), gotoT(TunVXLANToLV)})
 		}
-	}
-	for _, n := range m.nets {
-		fs = append(fs, m.tunNetwork(n)...)
 	}
 	return fs
 }

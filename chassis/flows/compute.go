@@ -38,14 +38,9 @@ func Compute(in Input) Result {
 			r.Tun = m.dedupe(m.tunFlows())
 		}
 	}
-	sort.SliceStable(m.skipped, func(i, j int) bool {
-		a, b := m.skipped[i], m.skipped[j]
-		if a.Object != b.Object {
-			return a.Object < b.Object
-		}
-		return a.Value < b.Value
-	})
-	r.Skipped = m.skipped
+	for _, s := range m.sortedSkips() {
+		r.Skipped = append(r.Skipped, s.Skip)
+	}
 	return r
 }
 
@@ -64,8 +59,10 @@ func (m *model) dedupe(fs []Flow) []Flow {
 		k := f.Key()
 		if i, dup := seen[k]; dup {
 			if g := ks[i].f; g.Actions.String() != f.Actions.String() || g.Cookie != f.Cookie {
+				m.curNet = uint32(f.Cookie.Scope())
 				m.skip(f.Table.String(), "priority="+strconv.Itoa(int(f.Priority))+","+k.Match,
 					"two rows want this flow ("+g.Cookie.String()+", "+f.Cookie.String()+"): kept the first")
+				m.curNet = 0
 			}
 			continue
 		}

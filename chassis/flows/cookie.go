@@ -162,3 +162,39 @@ func (c Cookie) Describe() string {
 		return cat.String()
 	}
 }
+
+// Scope is the part of a bridge's flows one network owns, so that a change
+// on one network can be diffed and installed alone: the network's VNI for
+// the flows of CatNetwork, CatRouterPort, CatLocalPort and CatRemotePort
+// (whose objects carry the datapath's tunnel key), ScopeGlobal for every
+// other flow (the fixed pipeline, DVR MACs, tunnels) and for cookies that
+// are not ours.
+type Scope uint32
+
+// ScopeGlobal is the scope of the flows that belong to no network.
+const ScopeGlobal Scope = 0
+
+// Scope is the cookie's scope.
+func (c Cookie) Scope() Scope {
+	if !c.Ours() {
+		return ScopeGlobal
+	}
+	switch c.Category() {
+	case CatNetwork:
+		return Scope(c.Object() & 0xffffff)
+	case CatRouterPort, CatLocalPort, CatRemotePort:
+		dp, _ := PortKeys(c.Object())
+		return Scope(dp)
+	}
+	return ScopeGlobal
+}
+
+// ByScope splits entries by their cookie's scope.
+func ByScope(es []Entry) map[Scope][]Entry {
+	out := map[Scope][]Entry{}
+	for _, e := range es {
+		s := e.Cookie.Scope()
+		out[s] = append(out[s], e)
+	}
+	return out
+}

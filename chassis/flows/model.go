@@ -24,7 +24,16 @@ type model struct {
 	nets     []*network
 	patchTun Port
 	patchInt Port
-	skipped  []Skip
+	skipped  []skipRec
+	// curNet is the network (tunnel key) whose input is being read, for
+	// the skips (0: none).
+	curNet uint32
+}
+
+// skipRec is a Skip and the network it belongs to (0: none).
+type skipRec struct {
+	Skip
+	network uint32
 }
 
 type remote struct {
@@ -62,7 +71,25 @@ type rport struct {
 }
 
 func (m *model) skip(obj, val, reason string) {
-	m.skipped = append(m.skipped, Skip{Object: obj, Value: val, Reason: reason})
+	m.skipped = append(m.skipped, skipRec{Skip{Object: obj, Value: val, Reason: reason}, m.curNet})
+}
+
+// ready: there is a usable DVR MAC and both patch ports are usable, so
+// there are flows at all.
+func (m *model) ready() bool {
+	return m.ownMAC != "" && m.patchTun.Valid() && m.patchInt.Valid()
+}
+
+// sortedSkips are the skips by object, then value.
+func (m *model) sortedSkips() []skipRec {
+	sort.SliceStable(m.skipped, func(i, j int) bool {
+		a, b := m.skipped[i], m.skipped[j]
+		if a.Object != b.Object {
+			return a.Object < b.Object
+		}
+		return a.Value < b.Value
+	})
+	return m.skipped
 }
 
 // parseMAC is a unicast Ethernet MAC in lower-case colon form, or "".
@@ -129,7 +156,9 @@ func (m *model) addNetworks(ns []Network) map[uint32]*network {
 	vlans := map[uint16]string{}
 	ns = append([]Network(nil), ns...)
 	sort.SliceStable(ns, func(i, j int) bool { return ns[i].Key < ns[j].Key })
+	defer func() { m.curNet = 0 }()
 	for _, n := range ns {
+		m.curNet = n.Key
 		switch {
 		case n.Key == 0 || n.Key > 1<<24-1:
 			m.skip(n.Name, u32(n.Key), "tunnel key is not a VNI (1..16777215)")
@@ -149,7 +178,9 @@ func (m *model) addNetworks(ns []Network) map[uint32]*network {
 }
 
 func (m *model) addInterfaces(is []Interface, byKey map[uint32]*network) {
+	defer func() { m.curNet = 0 }()
 	for _, i := range sortedBy(is, func(i Interface) string { return i.Name }) {
+		m.curNet = i.Network
 		n := byKey[i.Network]
 		if n == nil {
 			continue // not on a network present here
@@ -175,7 +206,9 @@ func (m *model) addInterfaces(is []Interface, byKey map[uint32]*network) {
 }
 
 func (m *model) addLocalPorts(ps []LocalPort, byKey map[uint32]*network) {
+	defer func() { m.curNet = 0 }()
 	for _, p := range sortedBy(ps, func(p LocalPort) string { return p.Name }) {
+		m.curNet = p.Network
 		n := byKey[p.Network]
 		if n == nil {
 			m.skip(p.Name, u32(p.Network), "network has no local VLAN")
@@ -197,7 +230,9 @@ func (m *model) addLocalPorts(ps []LocalPort, byKey map[uint32]*network) {
 }
 
 func (m *model) addRemotePorts(ps []RemotePort, byKey map[uint32]*network) {
+	defer func() { m.curNet = 0 }()
 	for _, p := range sortedBy(ps, func(p RemotePort) string { return p.Name }) {
+		m.curNet = p.Network
 		n := byKey[p.Network]
 		if n == nil {
 			continue // nothing here needs it

@@ -162,6 +162,8 @@ func (b *Bridge) current() (*conn, uint64, error) {
 type state struct {
 	gen       uint64 // 0: unknown, read back before the next Sync
 	installed map[flows.Key]flows.Entry
+	// scopes indexes installed by its cookies' scope (scope.go).
+	scopes map[flows.Scope]map[flows.Key]struct{}
 	// raw holds the match TLVs of read-back flows whose match is in no
 	// desired flow (their Key.Match is a placeholder): a strict delete
 	// needs them.

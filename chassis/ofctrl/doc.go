@@ -81,4 +81,10 @@
 // (Report.StillRejected); it is retried when its entry changes or after a
 // reconnect. An error on the commit fails the Sync and drops the installed
 // set, so the next Sync reads back. An empty diff sends nothing.
+//
+// SyncScopes (scope.go) is Sync for some scopes only (flows.Cookie.Scope:
+// a network's VNI, or global): the installed set is indexed by scope, so
+// a change on one network diffs that network's flows, not the table's.
+// It answers ErrStale while the installed set is unknown (a full Sync
+// reads back first).
 package ofctrl

@@ -3,6 +3,7 @@ package ofctrl
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -68,7 +69,15 @@ func (o *ovs) ofctl(args ...string) string {
 // dump is the bridge's flows as ovs-ofctl prints them, parsed.
 func (o *ovs) dump(br string) []flows.Entry {
 	o.t.Helper()
-	es, err := flows.ParseDump(o.ofctl("--no-names", "--no-stats", "dump-flows", br))
+	// ovs-ofctl's own log lines (a slow poll warning on a loaded
+	// machine) share the output: drop them.
+	var keep []string
+	for _, l := range strings.Split(o.ofctl("--no-names", "--no-stats", "dump-flows", br), "\n") {
+		if !logLine.MatchString(l) {
+			keep = append(keep, l)
+		}
+	}
+	es, err := flows.ParseDump(strings.Join(keep, "\n"))
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -94,6 +103,9 @@ func (o *ovs) mustMatch(br string, want []flows.Entry) {
 		o.t.Fatalf("%s: %d flows of ours dumped, %d desired", br, ours, len(want))
 	}
 }
+
+// logLine is a line of an OVS program's log ("2026-...Z|00001|timeval|WARN|...").
+var logLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[^|]*\|\d+\|`)
 
 // installer is a Bridge with Run going until the test ends.
 type installer struct {

@@ -96,6 +96,7 @@ func (b *Bridge) sync(ctx context.Context, desired []flows.Entry) (Report, error
 			return rep, err
 		}
 		b.st = state{gen: gen, installed: inst, raw: raw, rejected: map[flows.Key]flows.Entry{}}
+		b.st.index()
 		rep.ReadBack = true
 	}
 	have := make([]flows.Entry, 0, len(b.st.installed))
@@ -106,12 +107,18 @@ func (b *Bridge) sync(ctx context.Context, desired []flows.Entry) (Report, error
 	rep.Conflicts = ch.Conflicts
 	ops, rejected := b.plan(ch, &rep)
 	b.st.rejected = rejected
+	return rep, b.send(ctx, c, ops, &rep)
+}
+
+// send sends ops in one bundle and records in the installed state (and
+// rep) what OVS accepted and refused.
+func (b *Bridge) send(ctx context.Context, c *conn, ops []op, rep *Report) error {
 	if len(ops) == 0 {
-		return rep, nil
+		return nil
 	}
 	refused, err := b.bundle(ctx, c, ops)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	b.flowMods.Add(uint64(len(ops)))
 	rep.FlowMods = len(ops)
@@ -125,7 +132,7 @@ func (b *Bridge) sync(ctx context.Context, desired []flows.Entry) (Report, error
 		}
 		switch o.kind {
 		case opAdd, opModify:
-			b.st.installed[o.e.Key] = o.e
+			b.st.put(o.e)
 			delete(b.st.raw, o.e.Key)
 			if o.kind == opAdd {
 				rep.Added++
@@ -133,12 +140,12 @@ func (b *Bridge) sync(ctx context.Context, desired []flows.Entry) (Report, error
 				rep.Modified++
 			}
 		case opDelete:
-			delete(b.st.installed, o.e.Key)
+			b.st.drop(o.e.Key)
 			delete(b.st.raw, o.e.Key)
 			rep.Deleted++
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // plan compiles the changes into flow-mods: deletes first, then adds and

@@ -3,6 +3,7 @@ package router
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/sirupsen/logrus"
@@ -214,4 +215,32 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// ApplyNamespaces makes the given namespaces what they say and touches no
+// other: no sweep. It is for a round that knows which routers' desired
+// state changed (the chassis' incremental path); Apply, with its sweep,
+// stays the full reconcile. It goes on past a failing namespace and
+// returns every error joined.
+func (a *Applier) ApplyNamespaces(nss []Namespace) (Result, error) {
+	var res Result
+	var errs []error
+	if a.Log == nil || a.Plumber == nil || a.SystemID == "" {
+		return res, errors.New("router.Applier needs SystemID, Plumber and Log")
+	}
+	if len(nss) == 0 {
+		return res, nil
+	}
+	root, err := netlink.NewHandle()
+	if err != nil {
+		return res, err
+	}
+	defer root.Close()
+	for _, ns := range nss {
+		_, err := os.Stat(filepath.Join(netnsDir, ns.Name))
+		if err := a.applyNamespace(root, ns, err == nil, &res); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ns.Name, err))
+		}
+	}
+	return res, errors.Join(errs...)
 }

@@ -61,6 +61,8 @@ func app() *cli.App {
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},
 			&cli.StringFlag{Name: "log-file", Usage: "append the log to this file instead of stderr; reopened on SIGHUP (for logrotate)"},
+			&cli.BoolFlag{Name: "incremental", Value: true, Hidden: true, Usage: "false: every round recomputes everything"},
+			&cli.BoolFlag{Name: "check-incremental", Hidden: true, Usage: "compare every incremental round with a full recompute; log an error on a difference"},
 			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9477)"},
 			&cli.BoolFlag{Name: "pprof", Usage: "also serve Go's profiler on the metrics address, under /debug/pprof/ (debugging)"},
 		),
@@ -152,6 +154,7 @@ func run(c *cli.Context) (err error) {
 		DatapathType: c.String("datapath-type"), Log: log, Metrics: metrics,
 		InterfaceDriver: c.String("interface-driver"), UnderlayMTU: c.Int("underlay-mtu"), RunDir: c.String("ovs-rundir"),
 		Monitor: c.String("monitor"),
+		FullOnly: !c.Bool("incremental"), CheckIncremental: c.Bool("check-incremental"),
 	})
 	if err != nil {
 		return err

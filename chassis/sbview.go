@@ -1,0 +1,334 @@
+package chassis
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/model"
+
+	"github.com/dvr-ovn/dvr/internal/sbdb"
+)
+
+// The SB view is kept from the monitor's events, not re-listed every round
+// (a List of every table costs ~110 ms at 20k Port_Bindings): the event
+// handler queues copies of the changed rows (changeQueue, under its own
+// lock, never held across a round), and the round applies them to the
+// view it owns (viewKeeper.refresh), so the round's own settle, which
+// waits for its commit to show, cannot deadlock against the handler. The
+// view is listed afresh when the monitor's client changes (a new
+// generation: the initial dump), at every full round of the Resync tick
+// (libovsdb drops events when its buffer of 65,536 is full: the tick
+// repairs what a burst lost), and when a table's row count disagrees with
+// the cache's.
+
+// rowChange is one monitor event: copies of the old and the new row (nil
+// for an insert, a delete).
+type rowChange struct {
+	table    string
+	old, cur model.Model
+}
+
+// maxQueued is how many events are kept between rounds; past it the queue
+// is dropped and the next round lists the view afresh.
+const maxQueued = 200000
+
+// changeQueue collects monitor events between rounds.
+type changeQueue struct {
+	mu       sync.Mutex
+	rows     []rowChange
+	overflow bool
+}
+
+func (q *changeQueue) push(table string, old, cur model.Model) {
+	ch := rowChange{table: table}
+	if old != nil {
+		ch.old = model.Clone(old)
+	}
+	if cur != nil {
+		ch.cur = model.Clone(cur)
+	}
+	q.mu.Lock()
+	if len(q.rows) >= maxQueued {
+		q.rows, q.overflow = nil, true
+	} else if !q.overflow {
+		q.rows = append(q.rows, ch)
+	}
+	q.mu.Unlock()
+}
+
+// take returns the queued changes and empties the queue; overflow says
+// some were dropped.
+func (q *changeQueue) take() ([]rowChange, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	rows, over := q.rows, q.overflow
+	q.rows, q.overflow = nil, false
+	return rows, over
+}
+
+// pending is what changed in the view since the last round that
+// completed: the input of the incremental path's classification
+// (portlevel.go).
+type pending struct {
+	// full names why the next round must recompute everything ("" if it
+	// need not).
+	full string
+	// ports are the VM Port_Bindings that changed (UUID → the versions
+	// before and after; nil for none).
+	ports map[string]portChange
+}
+
+type portChange struct{ old, cur *sbdb.PortBinding }
+
+func (p *pending) needFull(why string) {
+	if p.full == "" {
+		p.full = why
+	}
+}
+
+// viewKeeper owns the round's SB view.
+type viewKeeper struct {
+	q    changeQueue
+	gen  int // the monitor generation the view was listed from (0: none)
+	view *SBView
+	pend pending
+}
+
+// refresh brings the view up to date: listed afresh when relist is set,
+// the generation changed or events were lost, else with the queued
+// changes applied.
+func (k *viewKeeper) refresh(ctx context.Context, c client.Client, gen int, relist bool) (*SBView, error) {
+	rows, over := k.q.take()
+	if relist || over || gen != k.gen || k.view == nil {
+		v, err := readSB(ctx, c)
+		if err != nil {
+			k.gen = 0
+			return nil, err
+		}
+		k.view, k.gen = v, gen
+		k.pend = pending{}
+		k.pend.needFull("the SB view was listed afresh")
+		return v, nil
+	}
+	for _, r := range rows {
+		k.view.apply(r, &k.pend)
+	}
+	if len(rows) > 0 && !k.view.countsMatch(c) {
+		return k.refresh(ctx, c, gen, true)
+	}
+	return k.view, nil
+}
+
+// done says a round used every pending change.
+func (k *viewKeeper) done() { k.pend = pending{} }
+
+// countsMatch compares the view's row counts with the cache's.
+func (v *SBView) countsMatch(c client.Client) bool {
+	cache := c.Cache()
+	if cache == nil {
+		return true
+	}
+	for table, n := range map[string]int{sbdb.PortBindingTable: len(v.Ports), sbdb.ChassisTable: len(v.Chassis),
+		sbdb.DatapathBindingTable: len(v.Datapaths), sbdb.EncapTable: len(v.Encaps)} {
+		if t := cache.Table(table); t != nil && t.Len() != n {
+			return false
+		}
+	}
+	return true
+}
+
+// index builds the view's indexes from its rows.
+func (v *SBView) index() {
+	v.indexPorts()
+	v.macRows = map[string]sbdb.DVRMACBinding{}
+	v.rbRows = map[string]sbdb.DVRRouterBinding{}
+}
+
+func (v *SBView) indexPorts() {
+	v.portByName = map[string]string{}
+	v.portsByDP = map[string]map[string]bool{}
+	v.portsByChassis = map[string]map[string]bool{}
+	for u, pb := range v.Ports {
+		v.indexPort(u, &pb)
+	}
+}
+
+// ensureIndex indexes a view built by hand (tests).
+func (v *SBView) ensureIndex() {
+	if v.portByName == nil {
+		v.indexPorts()
+	}
+}
+
+func (v *SBView) indexPort(u string, pb *sbdb.PortBinding) {
+	v.portByName[pb.LogicalPort] = u
+	addTo(v.portsByDP, pb.Datapath, u)
+	if pb.Chassis != nil {
+		addTo(v.portsByChassis, *pb.Chassis, u)
+	}
+}
+
+func (v *SBView) unindexPort(u string, pb *sbdb.PortBinding) {
+	if v.portByName[pb.LogicalPort] == u {
+		delete(v.portByName, pb.LogicalPort)
+	}
+	delFrom(v.portsByDP, pb.Datapath, u)
+	if pb.Chassis != nil {
+		delFrom(v.portsByChassis, *pb.Chassis, u)
+	}
+}
+
+func addTo(m map[string]map[string]bool, k, u string) {
+	if m[k] == nil {
+		m[k] = map[string]bool{}
+	}
+	m[k][u] = true
+}
+
+func delFrom(m map[string]map[string]bool, k, u string) {
+	if s := m[k]; s != nil {
+		delete(s, u)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// PortsOn are the Port_Binding UUIDs on a datapath, sorted.
+func (v *SBView) PortsOn(datapath string) []string {
+	v.ensureIndex()
+	return sortedKeys(v.portsByDP[datapath])
+}
+
+// PortNamed is the Port_Binding with that logical_port.
+func (v *SBView) PortNamed(name string) (sbdb.PortBinding, bool) {
+	v.ensureIndex()
+	u, ok := v.portByName[name]
+	if !ok {
+		return sbdb.PortBinding{}, false
+	}
+	pb, ok := v.Ports[u]
+	return pb, ok
+}
+
+// PortsBoundTo are the Port_Binding UUIDs whose chassis is that Chassis
+// row, sorted.
+func (v *SBView) PortsBoundTo(chassis string) []string {
+	v.ensureIndex()
+	return sortedKeys(v.portsByChassis[chassis])
+}
+
+// apply applies one row change, noting in p what it means for the next
+// round.
+func (v *SBView) apply(r rowChange, p *pending) {
+	switch r.table {
+	case sbdb.SBGlobalTable:
+		o, n := as[sbdb.SBGlobal](r.old), as[sbdb.SBGlobal](r.cur)
+		if o == nil || n == nil {
+			p.needFull("SB_Global added or deleted")
+		}
+		v.Global = n
+	case sbdb.ChassisTable:
+		p.needFull("a Chassis row changed")
+		applyRow(v.Chassis, r, func(x *sbdb.Chassis) string { return x.UUID })
+	case sbdb.ChassisPrivateTable:
+		// Read by the registration and the report only, which every round
+		// decides afresh.
+		applyRow(v.ChassisPrivate, r, func(x *sbdb.ChassisPrivate) string { return x.UUID })
+	case sbdb.EncapTable:
+		p.needFull("an Encap changed")
+		applyRow(v.Encaps, r, func(x *sbdb.Encap) string { return x.UUID })
+	case sbdb.DatapathBindingTable:
+		p.needFull("a Datapath_Binding changed")
+		applyRow(v.Datapaths, r, func(x *sbdb.DatapathBinding) string { return x.UUID })
+	case sbdb.DVRMACBindingTable:
+		p.needFull("a DVR_MAC_Binding changed")
+		applyRow(v.macRows, r, func(x *sbdb.DVRMACBinding) string { return x.UUID })
+		v.MACs = map[string]string{}
+		for _, u := range sortedKeys(v.macRows) {
+			m := v.macRows[u]
+			v.MACs[m.ChassisName] = m.MAC
+		}
+	case sbdb.DVRRouterBindingTable:
+		p.needFull("a DVR_Router_Binding changed")
+		applyRow(v.rbRows, r, func(x *sbdb.DVRRouterBinding) string { return x.UUID })
+		v.RouterBindings = v.RouterBindings[:0]
+		for _, u := range sortedKeys(v.rbRows) {
+			v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
+		}
+	case sbdb.PortBindingTable:
+		o, n := as[sbdb.PortBinding](r.old), as[sbdb.PortBinding](r.cur)
+		u := ""
+		for _, x := range []*sbdb.PortBinding{o, n} {
+			if x != nil {
+				u = x.UUID
+				if x.Type != "" {
+					p.needFull("a Port_Binding that is not a VM port changed")
+				}
+			}
+		}
+		if old, ok := v.Ports[u]; ok {
+			v.unindexPort(u, &old)
+			delete(v.Ports, u)
+			o = &old // what the view had
+		}
+		if n != nil {
+			v.Ports[u] = *n
+			v.indexPort(u, n)
+		}
+		if p.ports == nil {
+			p.ports = map[string]portChange{}
+		}
+		pc, seen := p.ports[u]
+		if !seen {
+			pc.old = o
+		}
+		pc.cur = n
+		p.ports[u] = pc
+	}
+}
+
+func as[T any](m model.Model) *T {
+	if m == nil {
+		return nil
+	}
+	x, _ := m.(*T)
+	return x
+}
+
+// applyRow puts r.cur into m (or deletes r.old from it).
+func applyRow[T any](m map[string]T, r rowChange, uuid func(*T) string) {
+	if n := as[T](r.cur); n != nil {
+		m[uuid(n)] = *n
+	} else if o := as[T](r.old); o != nil {
+		delete(m, uuid(o))
+	}
+}
+
+// routerInterfacesOn are, by switch datapath, the hosted routers'
+// interfaces on it (indexes into hosted).
+func routerInterfacesOn(hosted []Hosted) map[string][]int {
+	out := map[string][]int{}
+	for i, h := range hosted {
+		for _, pb := range h.Interfaces {
+			out[pb.Datapath] = append(out[pb.Datapath], i)
+		}
+	}
+	for dp, is := range out {
+		sort.Ints(is)
+		out[dp] = uniqInts(is)
+	}
+	return out
+}
+
+func uniqInts(xs []int) []int {
+	out := xs[:0]
+	for i, x := range xs {
+		if i == 0 || x != xs[i-1] {
+			out = append(out, x)
+		}
+	}
+	return out
+}
