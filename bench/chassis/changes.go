@@ -93,7 +93,7 @@ func localBinds(ctx context.Context, st *stage, hv *hvtest.HV, ch *chassisProc) 
 			}
 			return t0, time.Since(t0), nil
 		}, func(metrics) (bool, error) {
-			rows, err := st.sbc.selectRows(ctx, "Port_Binding", []string{"up"}, uuidIs(pb))
+			rows, err := st.sbc.Select(ctx, "Port_Binding", []string{"up"}, benchkit.UUIDIs(pb))
 			return err == nil && len(rows) == 1 && rows[0]["up"] == true, err
 		})
 		if err != nil {
@@ -119,7 +119,7 @@ func remoteBinds(ctx context.Context, st *stage, ch *chassisProc) (changeSet, er
 		}
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
-			_, err := st.sbc.transact(ctx, update("Port_Binding", pb, ovsdb.Row{"chassis": named(st.chassis[remoteName(i%st.remotes)]), "up": true}))
+			_, err := st.sbc.Transact(ctx, update("Port_Binding", pb, ovsdb.Row{"chassis": named(st.chassis[remoteName(i%st.remotes)]), "up": true}))
 			return t0, 0, err
 		}, func(m metrics) (bool, error) {
 			return m.neigh() == m0.neigh()+1 && m.flows("br-int")+m.flows("br-tun") != m0.flows("br-int")+m0.flows("br-tun"), nil
@@ -144,7 +144,7 @@ func routerInterfaces(ctx context.Context, st *stage, ch *chassisProc) (changeSe
 		}
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
-			_, err := st.nbc.transact(ctx,
+			_, err := st.nbc.Transact(ctx,
 				insertInto("Logical_Router_Port", "lrp", ovsdb.Row{"name": e.lrp, "mac": e.mac, "networks": set(e.network.String())}),
 				addRef("Logical_Router", st.lr[e.router], "ports", named("lrp")),
 				insertInto("Logical_Switch_Port", "rlsp", ovsdb.Row{"name": e.routerLSP, "type": "router",

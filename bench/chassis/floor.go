@@ -13,6 +13,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 	"github.com/dvr-ovn/dvr/chassis/flows"
 	"github.com/dvr-ovn/dvr/chassis/ofctrl"
 	"github.com/dvr-ovn/dvr/internal/hvtest"
@@ -62,7 +63,7 @@ func runFloor(ctx context.Context, st *stage, hv, fhv *hvtest.HV) (floorResult, 
 	}
 
 	// SB read, on a session of its own (connect not counted).
-	sb, err := dial(ctx, st.sb.Endpoint(), sbDB)
+	sb, err := benchkit.Dial(ctx, st.sb.Endpoint(), sbDB)
 	if err != nil {
 		return f, err
 	}
@@ -71,9 +72,9 @@ func runFloor(ctx context.Context, st *stage, hv, fhv *hvtest.HV) (floorResult, 
 		ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: t, Where: []ovsdb.Condition{}})
 	}
 	t0 := time.Now()
-	res, err := sb.transact(ctx, ops...)
+	res, err := sb.Transact(ctx, ops...)
 	f.sbRead = time.Since(t0)
-	sb.close()
+	sb.Close()
 	if err != nil {
 		return f, err
 	}

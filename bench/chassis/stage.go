@@ -32,7 +32,7 @@ type stage struct {
 func (s *stage) stop() {
 	for _, c := range []*db{s.nbc, s.sbc} {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}
 	if s.northd != nil {
@@ -64,16 +64,16 @@ func newStage(ctx context.Context, cfg config, p plan, localIP string) (*stage, 
 	if err := fixtures.LoadNB(ctx, s.nb.Endpoint(), p.topo, 0); err != nil {
 		return s, err
 	}
-	if s.nbc, err = dial(ctx, s.nb.Endpoint(), nbDB); err != nil {
+	if s.nbc, err = benchkit.Dial(ctx, s.nb.Endpoint(), nbDB); err != nil {
 		return s, err
 	}
-	if s.sbc, err = dial(ctx, s.sb.Endpoint(), sbDB); err != nil {
+	if s.sbc, err = benchkit.Dial(ctx, s.sb.Endpoint(), sbDB); err != nil {
 		return s, err
 	}
-	if s.ls, err = s.nbc.byName(ctx, "Logical_Switch", "name"); err != nil {
+	if s.ls, err = s.nbc.ByName(ctx, "Logical_Switch", "name"); err != nil {
 		return s, err
 	}
-	if s.lr, err = s.nbc.byName(ctx, "Logical_Router", "name"); err != nil {
+	if s.lr, err = s.nbc.ByName(ctx, "Logical_Router", "name"); err != nil {
 		return s, err
 	}
 	if err := s.loadExtras(ctx); err != nil {
@@ -126,11 +126,11 @@ func (s *stage) loadExtras(ctx context.Context) error {
 		}
 		ops = append(ops, insertInto("Logical_Switch", "", ovsdb.Row{"name": e.sw, "ports": set(refs...)}))
 	}
-	if _, err := s.nbc.transact(ctx, ops...); err != nil {
+	if _, err := s.nbc.Transact(ctx, ops...); err != nil {
 		return fmt.Errorf("NB extras: %w", err)
 	}
 	var err error
-	s.ls, err = s.nbc.byName(ctx, "Logical_Switch", "name")
+	s.ls, err = s.nbc.ByName(ctx, "Logical_Switch", "name")
 	return err
 }
 
@@ -151,11 +151,11 @@ func (s *stage) registerChassis(ctx context.Context, localIP string) error {
 	for i := 0; i < s.remotes; i++ {
 		add(remoteName(i), remoteName(i), fmt.Sprintf("192.0.2.%d", i+2))
 	}
-	if _, err := s.sbc.transact(ctx, ops...); err != nil {
+	if _, err := s.sbc.Transact(ctx, ops...); err != nil {
 		return fmt.Errorf("registering chassis: %w", err)
 	}
 	var err error
-	s.chassis, err = s.sbc.byName(ctx, "Chassis", "name")
+	s.chassis, err = s.sbc.ByName(ctx, "Chassis", "name")
 	return err
 }
 
@@ -174,7 +174,7 @@ func sanitize(n string) string {
 // are up; the local ones wait for dvr-chassis to install their flows.
 func (s *stage) bindAll(ctx context.Context) error {
 	var err error
-	if s.pbs, err = s.sbc.byName(ctx, "Port_Binding", "logical_port"); err != nil {
+	if s.pbs, err = s.sbc.ByName(ctx, "Port_Binding", "logical_port"); err != nil {
 		return err
 	}
 	per := map[string][]string{}
@@ -200,7 +200,7 @@ func (s *stage) bindAll(ctx context.Context) error {
 			}
 			ops = append(ops, update("Port_Binding", pb, ovsdb.Row{"chassis": named(s.chassis[ch]), "up": ch != localName}))
 		}
-		if _, err := s.sbc.transact(ctx, ops...); err != nil {
+		if _, err := s.sbc.Transact(ctx, ops...); err != nil {
 			return fmt.Errorf("binding the ports of %s: %w", ch, err)
 		}
 	}
@@ -210,21 +210,21 @@ func (s *stage) bindAll(ctx context.Context) error {
 // settle bumps NB_Global.nb_cfg and waits until dvr-northd has copied it
 // into SB_Global.nb_cfg: everything written before is in the SB.
 func (s *stage) settle(ctx context.Context, what string) error {
-	want, err := bumpNbCfg(ctx, s.nbc)
+	want, err := benchkit.BumpNbCfg(ctx, s.nbc)
 	if err != nil {
 		return err
 	}
 	return waitFor("dvr-northd settling "+what, 50*time.Millisecond, 10*time.Minute, func() (bool, error) {
-		rows, err := s.sbc.selectRows(ctx, "SB_Global", []string{"nb_cfg"})
-		return err == nil && len(rows) == 1 && toInt(rows[0]["nb_cfg"]) >= want, err
+		rows, err := s.sbc.Select(ctx, "SB_Global", []string{"nb_cfg"})
+		return err == nil && len(rows) == 1 && benchkit.ToInt(rows[0]["nb_cfg"]) >= want, err
 	})
 }
 
 // sbNbCfg is SB_Global.nb_cfg.
 func (s *stage) sbNbCfg(ctx context.Context) (int, error) {
-	rows, err := s.sbc.selectRows(ctx, "SB_Global", []string{"nb_cfg"})
+	rows, err := s.sbc.Select(ctx, "SB_Global", []string{"nb_cfg"})
 	if err != nil || len(rows) != 1 {
 		return 0, fmt.Errorf("SB_Global: %v", err)
 	}
-	return toInt(rows[0]["nb_cfg"]), nil
+	return benchkit.ToInt(rows[0]["nb_cfg"]), nil
 }

@@ -117,7 +117,7 @@ type stage struct {
 func (s *stage) stop() {
 	for _, c := range []*db{s.nbc, s.sbc} {
 		if c != nil {
-			c.close()
+			c.Close()
 		}
 	}
 	for _, sv := range []*benchkit.Server{s.nb, s.sb} {
@@ -144,16 +144,16 @@ func newStage(ctx context.Context, size, nChassis int, nbSchema, sbSchema []byte
 	if err := addChassis(s.sb.Endpoint(), s.topo.Chassis); err != nil {
 		return s, err
 	}
-	if s.nbc, err = dial(ctx, s.nb.Endpoint(), nbDB); err != nil {
+	if s.nbc, err = benchkit.Dial(ctx, s.nb.Endpoint(), nbDB); err != nil {
 		return s, err
 	}
-	if s.sbc, err = dial(ctx, s.sb.Endpoint(), sbDB); err != nil {
+	if s.sbc, err = benchkit.Dial(ctx, s.sb.Endpoint(), sbDB); err != nil {
 		return s, err
 	}
-	if s.ls, err = s.nbc.byName(ctx, "Logical_Switch", "name"); err != nil {
+	if s.ls, err = s.nbc.ByName(ctx, "Logical_Switch", "name"); err != nil {
 		return s, err
 	}
-	if s.chassisUUID, err = s.sbc.byName(ctx, "Chassis", "name"); err != nil {
+	if s.chassisUUID, err = s.sbc.ByName(ctx, "Chassis", "name"); err != nil {
 		return s, err
 	}
 	s.ports = newPorts(s.topo, uint64(size))
@@ -229,7 +229,7 @@ func runDVR(ctx context.Context, cfg config, size int) (*dvrResult, error) {
 	}
 	res.sbRows = map[string]int{}
 	for _, t := range []string{"Datapath_Binding", "Port_Binding", "DVR_MAC_Binding"} {
-		if res.sbRows[t], err = st.sbc.count(ctx, t); err != nil {
+		if res.sbRows[t], err = st.sbc.Count(ctx, t); err != nil {
 			return nil, err
 		}
 		if res.sbRows[t] != res.floor.Rows[t] {
@@ -288,7 +288,7 @@ func runDVR(ctx context.Context, cfg config, size int) (*dvrResult, error) {
 // with `dvr-nbctl --wait=sb sync`, and times its phases.
 func coldStartProc(ctx context.Context, cfg config, st *stage, dir, id string) (coldStart, *instance, error) {
 	var c coldStart
-	want, err := bumpNbCfg(ctx, st.nbc)
+	want, err := benchkit.BumpNbCfg(ctx, st.nbc)
 	if err != nil {
 		return c, nil, err
 	}
@@ -383,13 +383,13 @@ func bind(ctx context.Context, st *stage, book *proclog.Book, pid int, dvr bool)
 			book.Quiet(300*time.Millisecond, time.Minute)
 		}
 		checked := time.Now()
-		n, err := st.nbc.count(ctx, "Logical_Switch_Port", up...)
+		n, err := st.nbc.Count(ctx, "Logical_Switch_Port", up...)
 		if err != nil {
 			return b, err
 		}
 		h := b.hostingRows
 		if dvr {
-			if h, err = st.sbc.count(ctx, "DVR_Router_Binding"); err != nil {
+			if h, err = st.sbc.Count(ctx, "DVR_Router_Binding"); err != nil {
 				return b, err
 			}
 		}
@@ -450,7 +450,7 @@ func portChanges(ctx context.Context, st *stage, book *proclog.Book, n int) ([]p
 		book.Quiet(30*time.Millisecond, 10*time.Second)
 		mark := book.Mark()
 		t0 := time.Now()
-		res, err := ops.transact(ctx, op...)
+		res, err := ops.Transact(ctx, op...)
 		if err != nil {
 			return nil, err
 		}
@@ -476,7 +476,7 @@ func portChanges(ctx context.Context, st *stage, book *proclog.Book, n int) ([]p
 			return nil, err
 		}
 		lsp := res[0].UUID.GoUUID
-		rows, err := st.sbc.selectRows(ctx, "Port_Binding", []string{"_uuid"}, ovsdb.NewCondition("logical_port", ovsdb.ConditionEqual, name))
+		rows, err := st.sbc.Select(ctx, "Port_Binding", []string{"_uuid"}, ovsdb.NewCondition("logical_port", ovsdb.ConditionEqual, name))
 		if err != nil || len(rows) != 1 {
 			return nil, fmt.Errorf("Port_Binding of %s: %d rows, %v", name, len(rows), err)
 		}

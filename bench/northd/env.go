@@ -9,6 +9,8 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
+
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 )
 
 // topology is the generated NB of n VM ports: 100 per switch, 10 switches
@@ -97,25 +99,25 @@ func lspAddOps(lsUUID, name, addr string) []ovsdb.Operation {
 	return []ovsdb.Operation{
 		{Op: ovsdb.OperationInsert, Table: "Logical_Switch_Port", UUIDName: "newport",
 			Row: ovsdb.Row{"name": name, "addresses": set(addr)}},
-		{Op: ovsdb.OperationMutate, Table: "Logical_Switch", Where: []ovsdb.Condition{uuidIs(lsUUID)},
+		{Op: ovsdb.OperationMutate, Table: "Logical_Switch", Where: []ovsdb.Condition{benchkit.UUIDIs(lsUUID)},
 			Mutations: []ovsdb.Mutation{{Column: "ports", Mutator: ovsdb.MutateOperationInsert, Value: set(ovsdb.UUID{GoUUID: "newport"})}}},
 	}
 }
 
 func setAddressesOp(lsp, addr string) ovsdb.Operation {
-	return ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Logical_Switch_Port", Where: []ovsdb.Condition{uuidIs(lsp)},
+	return ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Logical_Switch_Port", Where: []ovsdb.Condition{benchkit.UUIDIs(lsp)},
 		Row: ovsdb.Row{"addresses": set(addr)}}
 }
 
 // checkRows verifies that each table holds the expected rows.
 func checkRows(ctx context.Context, d *db, want map[string]int) error {
 	for t, n := range want {
-		got, err := d.count(ctx, t)
+		got, err := d.Count(ctx, t)
 		if err != nil {
 			return err
 		}
 		if got != n {
-			return fmt.Errorf("%s holds %d %s rows, want %d", d.name, got, t, n)
+			return fmt.Errorf("%s holds %d %s rows, want %d", d.Name(), got, t, n)
 		}
 	}
 	return nil

@@ -18,6 +18,7 @@ import (
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
@@ -100,7 +101,7 @@ func runFloor(args []string) error {
 		return err
 	}
 	defer sb.Close()
-	chassis, err := (&db{c: sb, name: sbDB}).byName(ctx, "Chassis", "name")
+	chassis, err := benchkit.On(sb, sbDB).ByName(ctx, "Chassis", "name")
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func runFloor(args []string) error {
 	res.BuildMS = durMS(time.Since(t0))
 	res.Rows = rows
 	t0 = time.Now()
-	if _, err := (&db{c: sb, name: sbDB}).transact(ctx, ops...); err != nil {
+	if _, err := benchkit.On(sb, sbDB).Transact(ctx, ops...); err != nil {
 		return err
 	}
 	res.CommitMS = durMS(time.Since(t0))

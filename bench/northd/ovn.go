@@ -51,7 +51,7 @@ func runOVN(ctx context.Context, cfg config, size int) (*ovnResult, error) {
 	}
 
 	benchkit.Logf("ovn-northd, %d ports: cold start", size)
-	want, err := bumpNbCfg(ctx, st.nbc)
+	want, err := benchkit.BumpNbCfg(ctx, st.nbc)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 )
 
@@ -19,105 +20,15 @@ import (
 // work the same on our schemas and on OVN's, which share the table and
 // column names used here.
 
+// db is one raw session to one database (bench/internal/benchkit).
+type db = benchkit.DB
+
 const (
 	nbDB = "OVN_Northbound"
 	sbDB = "OVN_Southbound"
 )
 
-// db is one session to one database.
-type db struct {
-	c    *ovsdbrpc.Conn
-	name string
-}
-
-func dial(ctx context.Context, endpoint, name string) (*db, error) {
-	c, err := ovsdbrpc.Dial(ctx, endpoint, nil, nil)
-	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", endpoint, err)
-	}
-	return &db{c: c, name: name}, nil
-}
-
-func (d *db) close() { d.c.Close() }
-
-// transact runs ops and fails on any operation error.
-func (d *db) transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
-	res, err := d.c.Transact(ctx, d.name, ops...)
-	if err != nil {
-		return nil, err
-	}
-	if e := ovsdbrpc.FirstError(ops, 0, res); e != nil {
-		return nil, fmt.Errorf("%s: %w", d.name, e)
-	}
-	if len(res) > len(ops) {
-		return nil, fmt.Errorf("%s: %v", d.name, res[len(ops):])
-	}
-	return res, nil
-}
-
-func (d *db) selectRows(ctx context.Context, table string, cols []string, where ...ovsdb.Condition) ([]ovsdb.Row, error) {
-	if where == nil {
-		where = []ovsdb.Condition{}
-	}
-	res, err := d.transact(ctx, ovsdb.Operation{Op: ovsdb.OperationSelect, Table: table, Where: where, Columns: cols})
-	if err != nil {
-		return nil, err
-	}
-	return res[0].Rows, nil
-}
-
-func (d *db) count(ctx context.Context, table string, where ...ovsdb.Condition) (int, error) {
-	rows, err := d.selectRows(ctx, table, []string{"_uuid"}, where...)
-	return len(rows), err
-}
-
-// byName maps the name column to _uuid.
-func (d *db) byName(ctx context.Context, table, nameCol string) (map[string]string, error) {
-	rows, err := d.selectRows(ctx, table, []string{"_uuid", nameCol})
-	if err != nil {
-		return nil, err
-	}
-	m := make(map[string]string, len(rows))
-	for _, r := range rows {
-		m[r[nameCol].(string)] = r["_uuid"].(ovsdb.UUID).GoUUID
-	}
-	return m, nil
-}
-
-func uuidIs(u string) ovsdb.Condition {
-	return ovsdb.NewCondition("_uuid", ovsdb.ConditionEqual, ovsdb.UUID{GoUUID: u})
-}
-
 func set(vs ...any) ovsdb.OvsSet { return ovsdb.OvsSet{GoSet: vs} }
-
-// bumpNbCfg increments NB_Global.nb_cfg (as `--wait` clients do) and
-// returns the new value.
-func bumpNbCfg(ctx context.Context, nb *db) (int, error) {
-	res, err := nb.transact(ctx,
-		ovsdb.Operation{Op: ovsdb.OperationMutate, Table: "NB_Global", Where: []ovsdb.Condition{},
-			Mutations: []ovsdb.Mutation{{Column: "nb_cfg", Mutator: ovsdb.MutateOperationAdd, Value: 1}}},
-		ovsdb.Operation{Op: ovsdb.OperationSelect, Table: "NB_Global", Where: []ovsdb.Condition{}, Columns: []string{"nb_cfg"}})
-	if err != nil {
-		return 0, err
-	}
-	if res[0].Count != 1 || len(res[1].Rows) != 1 {
-		return 0, fmt.Errorf("NB_Global: %d rows mutated, %d read", res[0].Count, len(res[1].Rows))
-	}
-	return toInt(res[1].Rows[0]["nb_cfg"]), nil
-}
-
-func toInt(v any) int {
-	switch x := v.(type) {
-	case int:
-		return x
-	case float64:
-		return int(x)
-	case json.Number:
-		n, _ := x.Int64()
-		return int(n)
-	}
-	return 0
-}
 
 // cfgWatch follows NB_Global.sb_cfg with a monitor of that one column
 // (what `--wait=sb` clients wait on), stamping each change as it arrives.
@@ -145,7 +56,7 @@ func watchSbCfg(ctx context.Context, endpoint string) (*cfgWatch, error) {
 		return nil, fmt.Errorf("monitor NB_Global.sb_cfg: %w", err)
 	}
 	for _, r := range initial["NB_Global"] {
-		w.set(toInt(r.New["sb_cfg"]), time.Now())
+		w.set(benchkit.ToInt(r.New["sb_cfg"]), time.Now())
 	}
 	return w, nil
 }
@@ -167,7 +78,7 @@ func (w *cfgWatch) notify(method string, params json.RawMessage) {
 	}
 	for _, r := range u["NB_Global"] {
 		if v, ok := r.New["sb_cfg"]; ok {
-			w.set(toInt(v), at)
+			w.set(benchkit.ToInt(v), at)
 		}
 	}
 }
@@ -234,11 +145,11 @@ func tail(b []byte) string {
 // the chassis one after the other. placement maps port → chassis. It
 // returns the Port_Binding UUIDs by port name.
 func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[string]string, error) {
-	chassis, err := sb.byName(ctx, "Chassis", "name")
+	chassis, err := sb.ByName(ctx, "Chassis", "name")
 	if err != nil {
 		return nil, err
 	}
-	pbs, err := sb.byName(ctx, "Port_Binding", "logical_port")
+	pbs, err := sb.ByName(ctx, "Port_Binding", "logical_port")
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +175,7 @@ func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[st
 		for _, pb := range perChassis[ch] {
 			ops = append(ops, claimOp(pb, cu))
 		}
-		if _, err := sb.transact(ctx, ops...); err != nil {
+		if _, err := sb.Transact(ctx, ops...); err != nil {
 			return nil, fmt.Errorf("claims of %s: %w", ch, err)
 		}
 	}
@@ -273,7 +184,7 @@ func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[st
 
 // claimOp sets Port_Binding.chassis and up, as a chassis claiming a port.
 func claimOp(pb, chassis string) ovsdb.Operation {
-	return ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: []ovsdb.Condition{uuidIs(pb)},
+	return ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: []ovsdb.Condition{benchkit.UUIDIs(pb)},
 		Row: ovsdb.Row{"chassis": ovsdb.UUID{GoUUID: chassis}, "up": true}}
 }
 
@@ -281,7 +192,7 @@ func claimOp(pb, chassis string) ovsdb.Operation {
 func waitCount(ctx context.Context, d *db, table string, want int, timeout time.Duration, where ...ovsdb.Condition) error {
 	deadline := time.Now().Add(timeout)
 	for {
-		n, err := d.count(ctx, table, where...)
+		n, err := d.Count(ctx, table, where...)
 		if err != nil {
 			return err
 		}
@@ -289,7 +200,7 @@ func waitCount(ctx context.Context, d *db, table string, want int, timeout time.
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("%s holds %d %s rows, want %d, after %v", d.name, n, table, want, timeout)
+			return fmt.Errorf("%s holds %d %s rows, want %d, after %v", d.Name(), n, table, want, timeout)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}

@@ -72,7 +72,7 @@ func runProfile(ctx context.Context, cfg config, size int, dir string) error {
 		return f()
 	}
 
-	want, err := bumpNbCfg(ctx, st.nbc)
+	want, err := benchkit.BumpNbCfg(ctx, st.nbc)
 	if err != nil {
 		return err
 	}
