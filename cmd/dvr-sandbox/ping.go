@@ -22,6 +22,7 @@ func ping(args []string) error {
 	from := fs.String("from", "", "source VM (default: the first VM on hv1)")
 	to := fs.String("to", "", "destination VM (default: a VM on another subnet on another hypervisor, hv2 first)")
 	doTrace := fs.Bool("trace", true, "also print the echo's dvr-trace on the source hypervisor")
+	traceBin := fs.String("dvr-trace", "", "the dvr-trace binary (default: next to dvr-sandbox)")
 	_ = fs.Parse(args)
 	st, err := readState(*run)
 	if err != nil {
@@ -62,7 +63,7 @@ func ping(args []string) error {
 	w.leg(dstHV, dst, srcHV, src, 0)
 	if *doTrace {
 		fmt.Fprintf(w.out, "\ndvr-trace of the echo on %s (in_port=%s):\n", srcHV.Name, src.Name)
-		if err := runTrace(w.out, st, srcHV, src, dst); err != nil {
+		if err := runTrace(w.out, *traceBin, st, srcHV, src, dst); err != nil {
 			fmt.Fprintf(w.out, "  (dvr-trace: %v)\n", err)
 		}
 	}
@@ -186,14 +187,60 @@ func find(pcap string, skip int, cond func(*hvtest.Packet) bool) *hvtest.Packet 
 	return nil
 }
 
-// runTrace runs dvr-trace (next to dvr-sandbox) for the echo at src.
-func runTrace(out io.Writer, st *State, hv *HVState, src, dst *VMState) error {
-	self, err := os.Executable()
-	if err != nil {
-		return err
+// runTrace runs dvr-trace (next to dvr-sandbox) for the echo on the
+// source hypervisor: from the VM to the router's interface on its subnet
+// (into the qrouter namespace), and, after the kernel routed it (TTL 63,
+// src := the gateway MAC on the far subnet), from the router's interface
+// on the destination's subnet to the tunnel.
+func runTrace(out io.Writer, bin string, st *State, hv *HVState, src, dst *VMState) error {
+	if bin == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		bin = filepath.Join(filepath.Dir(self), "dvr-trace")
 	}
-	cmd := exec.Command(filepath.Join(filepath.Dir(self), "dvr-trace"), "--ovs-rundir", hv.Dir, "--sb", st.SB,
-		fmt.Sprintf("in_port=%s,icmp,dl_src=%s,dl_dst=%s,nw_src=%s,nw_dst=%s,nw_ttl=64,icmp_type=8", src.Name, src.MAC, src.GwMAC, src.IP, dst.IP))
-	cmd.Stdout, cmd.Stderr = out, out
-	return cmd.Run()
+	legs := []string{fmt.Sprintf("in_port=%s,icmp,dl_src=%s,dl_dst=%s,nw_src=%s,nw_dst=%s,nw_ttl=64,icmp_type=8",
+		src.Name, src.MAC, src.GwMAC, src.IP, dst.IP)}
+	if qo, err := routerPort(hv, dst.GwMAC); err == nil {
+		legs = append(legs, fmt.Sprintf("in_port=%s,icmp,dl_src=%s,dl_dst=%s,nw_src=%s,nw_dst=%s,nw_ttl=63,icmp_type=8",
+			qo, dst.GwMAC, dst.MAC, src.IP, dst.IP))
+	} else {
+		fmt.Fprintf(out, "  (no second leg: %v)\n", err)
+	}
+	for i, leg := range legs {
+		if i == 1 {
+			fmt.Fprintf(out, "\n... routed by the kernel in the qrouter namespace, back into br-int from %s's interface on %s:\n", dst.Router, dst.Switch)
+		}
+		fmt.Fprintf(out, "$ dvr-trace %s\n", leg)
+		cmd := exec.Command(bin, "--ovs-rundir", hv.Dir, "--sb", st.SB, leg)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Run(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// routerPort is the br-int port (qo-...) of the router interface with MAC
+// mac: the peer of the qr- device holding it in a qrouter namespace.
+func routerPort(hv *HVState, mac string) (string, error) {
+	list, err := inHV(hv, "ip", "netns", "list")
+	if err != nil {
+		return "", err
+	}
+	for _, l := range strings.Split(list, "\n") {
+		f := strings.Fields(l)
+		if len(f) == 0 {
+			continue
+		}
+		links, _ := inHV(hv, "ip", "-n", f[0], "-br", "link", "show")
+		for _, ln := range strings.Split(links, "\n") {
+			if g := strings.Fields(ln); len(g) >= 3 && g[2] == mac && strings.HasPrefix(g[0], "qr-") {
+				name, _, _ := strings.Cut(g[0], "@")
+				return "qo-" + strings.TrimPrefix(name, "qr-"), nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no qr- device with MAC %s on %s", mac, hv.Name)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -50,14 +51,14 @@ func show(args []string) error {
 		fmt.Fprintf(out, "hosted routers: %s\n", or(strings.Join(names.routersOf[hv.Name], " "), "(none)"))
 		fmt.Fprintf(out, "VMs: %s\n", or(strings.Join(vms, ", "), "(none)"))
 		if !*noFlows {
-			n, err := portNames(hv, names)
-			if err != nil {
-				return err
-			}
 			for _, b := range []struct {
 				name string
 				br   flows.Bridge
 			}{{"br-int", flows.BrInt}, {"br-tun", flows.BrTun}} {
+				n, err := portNames(hv, b.name, names)
+				if err != nil {
+					return err
+				}
 				if err := dumpFlows(out, hv, b.name, b.br, n); err != nil {
 					return err
 				}
@@ -94,27 +95,25 @@ func inHV(hv *HVState, args ...string) (string, error) {
 	return hvCmd(hv, "nsenter", append([]string{"-t", strconv.Itoa(hv.Holder), "-m", "-n", "--"}, args...)...)
 }
 
-// portNames maps the hypervisor's ofports and local VLANs to names.
-func portNames(hv *HVState, sn *sbNames) (flows.Names, error) {
+// portNames maps a bridge's ofports (dump-ports-desc) and the
+// hypervisor's local VLANs (Port tag with other_config:dvr-network) to names.
+func portNames(hv *HVState, bridge string, sn *sbNames) (flows.Names, error) {
 	n := flows.Names{Ports: map[int32]string{}, VLANs: map[uint16]string{}}
-	db := "--db=unix:" + filepath.Join(hv.Dir, "db.sock")
-	out, err := hvCmd(hv, "ovs-vsctl", db, "--format=json", "--columns=name,ofport", "list", "Interface")
+	out, err := hvCmd(hv, "ovs-ofctl", "-O", "OpenFlow13", "dump-ports-desc", bridge)
 	if err != nil {
 		return n, err
 	}
-	var t struct{ Data [][]any }
-	if err := json.Unmarshal([]byte(out), &t); err != nil {
-		return n, err
-	}
-	for _, r := range t.Data {
-		if f, ok := r[1].(float64); ok {
-			n.Ports[int32(f)] = fmt.Sprint(r[0])
+	for _, m := range portDescRE.FindAllStringSubmatch(out, -1) {
+		if p, err := strconv.Atoi(m[1]); err == nil {
+			n.Ports[int32(p)] = m[2]
 		}
 	}
+	db := "--db=unix:" + filepath.Join(hv.Dir, "db.sock")
 	out, err = hvCmd(hv, "ovs-vsctl", db, "--format=json", "--columns=tag,other_config", "list", "Port")
 	if err != nil {
 		return n, err
 	}
+	var t struct{ Data [][]any }
 	if err := json.Unmarshal([]byte(out), &t); err != nil {
 		return n, err
 	}
@@ -129,6 +128,9 @@ func portNames(hv *HVState, sn *sbNames) (flows.Names, error) {
 	}
 	return n, nil
 }
+
+// portDescRE is one port of `ovs-ofctl dump-ports-desc`: " 1(patch-tun): addr:...".
+var portDescRE = regexp.MustCompile(`(?m)^\s*(\d+)\(([^)]+)\):`)
 
 // dumpFlows prints a bridge's flows grouped by table, symbolized.
 func dumpFlows(out io.Writer, hv *HVState, bridge string, b flows.Bridge, n flows.Names) error {
