@@ -161,7 +161,7 @@ for _ in $(seq 1200); do
     kill -0 $! 2>/dev/null || break
     sleep 0.1
 done
-[ -e "$RUN/sandbox.json" ] || { tail -n 30 "$RUN/sandbox.log" >&2; die "dvr-sandbox did not come up (see $RUN/sandbox.log)"; }
+[ -e "$RUN/sandbox.json" ] || { tail -n 30 "$RUN/sandbox.log" >&2; die "dvr-sandbox did not come up (see $RUN/sandbox.log; make demo-down cleans up)"; }
 sed 's/^/  /' "$RUN/sandbox.log"
 
 # 6. Every plugged port up (claims and hosting happen outside nb_cfg), then
