@@ -18,12 +18,16 @@ RUN=$(cd "$RUN" && pwd)
 [ -e "$RUN/.dvr-demo" ] || die "$RUN has no .dvr-demo mark: not a demo run directory, left alone"
 
 stopped=0
+# running PID: the process runs (a zombie, killed but not yet reaped, does not).
+running() {
+    kill -0 "$1" 2>/dev/null && [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+}
 # stop PIDFILE TIMEOUT: stop the process of our pid file, by pid.
 stop() {
     local pidfile=$1 timeout=$2 pid
     [ -f "$pidfile" ] || return 0
     pid=$(tr -dc '0-9' <"$pidfile")
-    if [ -z "$pid" ] || ! kill -0 "$pid" 2>/dev/null; then
+    if [ -z "$pid" ] || ! running "$pid"; then
         say "$(basename "$pidfile"): not running"
         return 0
     fi
@@ -34,10 +38,10 @@ stop() {
     fi
     kill -TERM "$pid"
     for _ in $(seq $((timeout * 10))); do
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pid"; then
         say "$(basename "$pidfile"): pid $pid ignored TERM for $timeout s: KILL"
         kill -KILL "$pid" 2>/dev/null || true
     fi
@@ -52,7 +56,7 @@ stop() {
 # pid: hvt<pid>-* namespaces and /tmp directories.
 sbx_pid=$(tr -dc '0-9' <"$RUN/sandbox.pid" 2>/dev/null || true)
 stop "$RUN/sandbox.pid" 60
-if [ -n "$sbx_pid" ] && ! kill -0 "$sbx_pid" 2>/dev/null; then
+if [ -n "$sbx_pid" ] && ! running "$sbx_pid"; then
     for ns in /run/netns/hvt"$sbx_pid"-*; do
         [ -e "$ns" ] || continue
         say "removing the namespace $(basename "$ns") dvr-sandbox left"

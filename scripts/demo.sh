@@ -34,7 +34,8 @@ MARK=$RUN/.dvr-demo # demo-down removes only a directory holding this mark
 alive() { # alive NAME: the server NAME of this run dir is running
     local pid
     pid=$(cat "$RUN/$1.pid" 2>/dev/null) || return 1
-    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null
+    [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+        [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ] # not a zombie
 }
 
 howto() {
