@@ -58,6 +58,7 @@ Use it:
   dvr-sandbox exec hv1 ovs-vsctl show      # any command inside a hypervisor (OVS_RUNDIR set)
   dvr-sandbox exec hv1 ip netns            # its router namespaces; then inside one:
   dvr-sandbox exec hv1 ip netns exec qrouter-<uuid> ip neigh
+  kill \$(cat $RUN/hv1/dvr-chassis.pid)    # dvr-sandbox starts it again; its namespaces stay
   OVS_RUNDIR=$RUN/hv1 dvr-trace in_port=vm11,icmp,dl_src=fa:16:3e:00:01:0b,dl_dst=fa:16:3e:00:ff:01,nw_src=10.0.1.11,nw_dst=10.0.2.12,nw_ttl=64
   dvr-nbctl --wait=sb lsp-add sw1 vm13 -- lsp-set-addresses vm13 "fa:16:3e:00:01:0d 10.0.1.13"
 Stop and clean up: make demo-down

@@ -18,6 +18,9 @@ type sandbox struct {
 	hvs     []*hvtest.HV
 	chassis []*hvtest.Proc
 	logs    []*os.File
+	state   *State
+	// restarted is when each dvr-chassis was last restarted.
+	restarted []time.Time
 }
 
 // boot brings up the underlay and the hypervisors, a dvr-chassis in each,
@@ -32,7 +35,7 @@ func boot(run, sb, chassisBin string, placement fixtures.Placement) (*sandbox, e
 	if err != nil {
 		return nil, err
 	}
-	s := &sandbox{run: run, sw: sw, hvs: hvs, chassis: make([]*hvtest.Proc, len(hvs))}
+	s := &sandbox{run: run, sw: sw, hvs: hvs, chassis: make([]*hvtest.Proc, len(hvs)), restarted: make([]time.Time, len(hvs))}
 	logf("underlay and %d hypervisors up in %v", len(hvs), time.Since(t0).Round(time.Millisecond))
 	if err := sw.PopulateARP(); err != nil {
 		return s, err
@@ -67,7 +70,32 @@ func boot(run, sb, chassisBin string, placement fixtures.Placement) (*sandbox, e
 	if err != nil {
 		return s, err
 	}
+	s.state = st
 	return s, writeState(run, st)
+}
+
+// superviseChassis starts again a dvr-chassis that exited (killed by
+// hand, say), on the same flags, at most every 5 s: the holder kept its
+// qrouter namespaces, and the new run finds them.
+func (s *sandbox) superviseChassis() {
+	for i, p := range s.chassis {
+		if p.Running() || time.Since(s.restarted[i]) < 5*time.Second {
+			continue
+		}
+		hv := s.hvs[i]
+		code, _ := p.Wait(0)
+		logf("%s: dvr-chassis (pid %d) exited %d: starting it again", hv.Name, p.Pid(), code)
+		s.restarted[i] = time.Now()
+		if err := p.Restart(); err != nil {
+			logf("%s: restarting dvr-chassis: %v", hv.Name, err)
+			continue
+		}
+		s.state.HVs[i].Chassis = p.Pid()
+		if err := writeState(s.run, s.state); err != nil {
+			logf("%v", err)
+		}
+		logf("%s: dvr-chassis restarted (pid %d)", hv.Name, p.Pid())
+	}
 }
 
 // waitChassis waits until hv's chassis is in the SB and both its bridges

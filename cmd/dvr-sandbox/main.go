@@ -5,7 +5,10 @@
 // its dvr-chassis, and the seed VMs plugged as dummy ports where the
 // placement puts them. Their processes die with it (Pdeathsig), so it
 // stays in the foreground until SIGTERM or SIGINT and then stops every
-// process by pid and removes its namespaces and mounts.
+// process by pid and removes its namespaces and mounts. A dvr-chassis
+// that exits (killed by hand) is started again on the same flags; its
+// hypervisor's holder kept the qrouter namespaces, so the new run finds
+// them.
 //
 //	dvr-sandbox up   --run DIR --sb unix:DIR/sb.sock [--pidfile F]   # boot, write DIR/sandbox.json, wait
 //	dvr-sandbox show --run DIR                                       # per hypervisor: DVR MAC, routers, flows, namespaces

@@ -28,8 +28,9 @@ func TestMain(m *testing.M) {
 // topology, `dvr-sandbox up` (underlay, hv1..hv3, a dvr-chassis in each,
 // the seed VMs plugged per placement.json), every port up and --wait=hv,
 // then `ping` walks an ICMP echo and its reply hop by hop and checks them
-// (exit 0), `show` and `exec` see the router namespace; SIGTERM leaves no
-// process, namespace, mount or directory of the sandbox behind.
+// (exit 0), `show` and `exec` see the router namespace; a dvr-chassis
+// killed is restarted, keeps its namespaces and the packet still goes;
+// SIGTERM leaves no process, namespace, mount or directory behind.
 func TestSandboxUpPingDown(t *testing.T) {
 	hvtest.Require(t) // root and OVS; under CI=true it fails instead of skipping
 	nb, sb := ovsdbtest.StartNB(t), ovsdbtest.StartSB(t)
@@ -138,8 +139,32 @@ func TestSandboxUpPingDown(t *testing.T) {
 			t.Errorf("show hv1 lacks %q:\n%s", want, out)
 		}
 	}
-	if out := sub("exec", "hv1", "ip", "netns", "list"); !strings.Contains(out, "qrouter-") {
-		t.Errorf("exec hv1 ip netns list: %q, want a qrouter namespace", out)
+	nss := sub("exec", "hv1", "ip", "netns", "list")
+	if !strings.Contains(nss, "qrouter-") {
+		t.Fatalf("exec hv1 ip netns list: %q, want a qrouter namespace", nss)
+	}
+
+	// A dvr-chassis killed is started again; its namespaces stayed (the
+	// holder keeps them) and the packet still goes.
+	old := st.HVs[0].Chassis
+	if err := syscall.Kill(old, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if s, err := readState(run); err == nil && s.HVs[0].Chassis != old {
+			st = s
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("hv1's dvr-chassis not restarted within 20 s")
+		}
+	}
+	if got := sub("exec", "hv1", "ip", "netns", "list"); got != nss {
+		t.Errorf("hv1's namespaces after a chassis restart: %q, want %q", got, nss)
+	}
+	must("--wait=hv", "sync")
+	if out := sub("ping", "--trace=false"); strings.Count(out, "  [ok]\n") != 8 {
+		t.Errorf("ping after hv1's chassis restart:\n%s", out)
 	}
 
 	// SIGTERM: everything it made goes.

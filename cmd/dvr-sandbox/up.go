@@ -38,6 +38,9 @@ func up(args []string) error {
 		}
 		*chassis = filepath.Join(filepath.Dir(self), "dvr-chassis")
 	}
+	if st, err := readState(dir); err == nil && st.Pid != os.Getpid() && syscall.Kill(st.Pid, 0) == nil {
+		return fmt.Errorf("a sandbox (pid %d) already runs in %s", st.Pid, dir)
+	}
 	placement, err := readPlacement(*placementFile)
 	if err != nil {
 		return err
@@ -67,12 +70,7 @@ func up(args []string) error {
 			logf("%v: stopping every process by pid, removing namespaces and mounts", s)
 			return nil
 		case <-time.After(time.Second):
-			for i, p := range sbx.chassis {
-				if p != nil && !p.Running() {
-					logf("dvr-chassis on %s exited; its log: %s", sbx.hvs[i].Name, sbx.chassisLog(i))
-					sbx.chassis[i] = nil
-				}
-			}
+			sbx.superviseChassis()
 		}
 	}
 }
