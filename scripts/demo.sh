@@ -82,8 +82,8 @@ fi
 touch "$MARK"
 
 # 1. What it needs: OVS/OVN packages only when a program is missing, then bin/.
-for b in nsenter unshare mount umount python3; do # util-linux, mount, python3: in every Debian
-    command -v "$b" >/dev/null || die "$b not found: apt-get install util-linux mount python3"
+for b in nsenter unshare mount umount; do # util-linux and mount: in every Debian
+    command -v "$b" >/dev/null || die "$b not found: apt-get install util-linux mount"
 done
 need=()
 for b in ovsdb-server ovsdb-tool ovsdb-client ovs-appctl ovs-vswitchd ovs-vsctl ovs-ofctl ovn-nbctl ovn-sbctl ip make; do
@@ -168,7 +168,7 @@ sed 's/^/  /' "$RUN/sandbox.log"
 
 # 6. Every plugged port up (claims and hosting happen outside nb_cfg), then
 # --wait=hv: every chassis has caught up with the NB.
-ports=$(python3 -c 'import json,sys; print(" ".join(p for v in json.load(open(sys.argv[1])).values() for p in v))' ovsdb-fixtures/seed/placement.json)
+ports=$(echo $("$ROOT/bin/dvr-sandbox" vms --run="$RUN" | cut -d' ' -f1)) # the VM ports it plugged
 say "waiting until $ports are up, then --wait=hv sync"
 for p in $ports; do
     for _ in $(seq 600); do

@@ -14,6 +14,7 @@
 //	dvr-sandbox show --run DIR                                       # per hypervisor: DVR MAC, routers, flows, namespaces
 //	dvr-sandbox ping --run DIR [--from vm11 --to vm22]               # a real ICMP echo, hop by hop from the pcaps
 //	dvr-sandbox exec --run DIR hv1 CMD...                            # run CMD inside hv1 (its netns and /run/netns)
+//	dvr-sandbox vms  --run DIR                                       # the plugged VM ports, one a line
 //
 // scripts/demo.sh starts it detached and scripts/demo-down.sh stops it.
 package main
@@ -38,6 +39,8 @@ func main() {
 		err = ping(args)
 	case "exec":
 		err = execIn(args)
+	case "vms":
+		err = vms(args)
 	default:
 		usage()
 	}
@@ -48,7 +51,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: dvr-sandbox up|show|ping|exec --run DIR ... (see `go doc ./cmd/dvr-sandbox`)")
+	fmt.Fprintln(os.Stderr, "usage: dvr-sandbox up|show|ping|exec|vms --run DIR ... (see `go doc ./cmd/dvr-sandbox`)")
 	os.Exit(2)
 }
 

@@ -139,6 +139,9 @@ func TestSandboxUpPingDown(t *testing.T) {
 			t.Errorf("show hv1 lacks %q:\n%s", want, out)
 		}
 	}
+	if out := sub("vms"); out != "vm11 hv1\nvm21 hv1\nvm12 hv2\nvm22 hv3\n" {
+		t.Errorf("vms: %q, want the seed placement", out)
+	}
 	nss := sub("exec", "hv1", "ip", "netns", "list")
 	if !strings.Contains(nss, "qrouter-") {
 		t.Fatalf("exec hv1 ip netns list: %q, want a qrouter namespace", nss)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -90,4 +91,21 @@ func (s *State) vm(name string) (*HVState, *VMState, error) {
 		}
 	}
 	return nil, nil, fmt.Errorf("no VM %q in the sandbox", name)
+}
+
+// vms prints the plugged VM ports, one a line, as "VM HV".
+func vms(args []string) error {
+	fs := flag.NewFlagSet("vms", flag.ExitOnError)
+	run := runFlag(fs)
+	_ = fs.Parse(args)
+	st, err := readState(*run)
+	if err != nil {
+		return err
+	}
+	for _, hv := range st.HVs {
+		for _, v := range hv.VMs {
+			fmt.Printf("%s %s\n", v.Name, hv.Name)
+		}
+	}
+	return nil
 }
