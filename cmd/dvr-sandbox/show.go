@@ -34,6 +34,9 @@ func show(args []string) error {
 	}
 	only := map[string]bool{}
 	for _, a := range fs.Args() {
+		if _, err := st.hv(a); err != nil || a == st.Underlay.Name {
+			return fmt.Errorf("no hypervisor %q with a chassis in the sandbox", a)
+		}
 		only[a] = true
 	}
 	out := os.Stdout
