@@ -1,7 +1,7 @@
 # Everything a developer or CI runs. See README.md.
 GO      ?= go
 export PATH := /usr/local/go/bin:$(PATH)
-BINS    := dvr-nbctl dvr-northd dvr-chassis dvr-trace
+BINS    := dvr-nbctl dvr-northd dvr-chassis dvr-trace dvr-sandbox
 PKGS    := ./...
 
 .PHONY: all build generate verify-generated lint test bench demo demo-down clean
@@ -39,7 +39,7 @@ bench:
 	  $(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) $(PKGS); \
 	else bash scripts/bench.sh; fi
 
-# Real NB and SB ovsdb-servers under ./run/demo with the seed topology.
+# NB, SB, dvr-northd and three simulated hypervisors under ./run/demo with the seed topology.
 demo:
 	@bash scripts/demo.sh
 

@@ -74,8 +74,9 @@
 //
 // Outside a test: Boot brings up one hypervisor for a program (the
 // chassis benchmark, bench/chassis) with the same recipe, returning errors
-// instead of failing a test; its caller must Close it. Launch is Spawn
-// with an output writer and an error.
+// instead of failing a test; its caller must Close it. BootNetwork is
+// Network the same way (the demo's cmd/dvr-sandbox), PlugVM is AddVMPort
+// and Launch is Spawn with an output writer and an error.
 //
 // Cost: BenchmarkStart and BenchmarkNetwork3 measure a bring-up
 // (go test -run '^$' -bench . -benchtime 10x ./internal/hvtest).

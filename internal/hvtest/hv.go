@@ -84,6 +84,17 @@ func StartAll(tb testing.TB, names []string, opts ...Option) []*HV {
 func startAll(tb testing.TB, names []string, then func(int, *HV, error) error, opts ...Option) []*HV {
 	tb.Helper()
 	Require(tb)
+	hvs, err := bootAll(tb, names, then, opts...)
+	if err != nil {
+		tb.Fatal(err) // every hypervisor made has its cleanup registered
+	}
+	return hvs
+}
+
+// bootAll is startAll for any runner: it returns the hypervisors made so
+// far (nil entries for those never made) with the error, and a caller
+// that is not a test closes them.
+func bootAll(r runner, names []string, then func(int, *HV, error) error, opts ...Option) ([]*HV, error) {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
@@ -94,9 +105,9 @@ func startAll(tb testing.TB, names []string, then func(int, *HV, error) error, o
 		if cfg.systemID != "" && len(names) == 1 {
 			id = cfg.systemID
 		}
-		hv, err := newHV(tb, n, id)
+		hv, err := newHV(r, n, id)
 		if err != nil {
-			tb.Fatal(err)
+			return hvs, err
 		}
 		hv.cfgEncap = cfg.encapIP
 		hvs[i] = hv
@@ -114,10 +125,7 @@ func startAll(tb testing.TB, names []string, then func(int, *HV, error) error, o
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		tb.Fatal(err)
-	}
-	return hvs
+	return hvs, errors.Join(errs...)
 }
 
 // newHV makes the run directory and registers the cleanup; boot does the rest.
@@ -137,6 +145,7 @@ func newHV(tb runner, name, systemID string) (*HV, error) {
 	// stack two.
 	hv.t0 = time.Now()
 	if out, err := exec.Command("ip", "netns", "add", hv.NetNS).CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
 		return nil, fmt.Errorf("%s: ip netns add %s: %v: %s", hv.Name, hv.NetNS, err, out)
 	}
 	hv.nsMade = true

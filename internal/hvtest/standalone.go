@@ -44,35 +44,59 @@ func (s standalone) Fatalf(format string, args ...any) {
 // names the namespaces (hvt<pid>-<owner>-<name>-...). The Must* methods
 // of a booted hypervisor panic instead of failing a test.
 func Boot(owner, name string, opts ...Option) (*HV, error) {
+	if err := canBoot(); err != nil {
+		return nil, err
+	}
+	hvs, err := bootAll(standalone{owner}, []string{name}, nil, opts...)
+	if err != nil {
+		closeAll(hvs)
+		return nil, err
+	}
+	return hvs[0], nil
+}
+
+// BootNetwork is Network outside a test (the demo's dvr-sandbox): the
+// underlay switch and n hypervisors "hv1".."hvN" attached as
+// 192.168.0.K/24, errors returned. The caller must call Close on the
+// switch and on every hypervisor (on failure BootNetwork has closed what
+// it made).
+func BootNetwork(owner string, n int, opts ...Option) (*Switch, []*HV, error) {
+	if err := canBoot(); err != nil {
+		return nil, nil, err
+	}
+	sw, hvs, err := network(standalone{owner}, n, opts...)
+	if err != nil {
+		closeAll(hvs)
+		if sw.HV != nil {
+			sw.Close()
+		}
+		return nil, nil, err
+	}
+	return sw, hvs, nil
+}
+
+// canBoot is Require for a program: root, the binaries, the OVS schema.
+func canBoot() error {
 	if os.Geteuid() != 0 {
-		return nil, fmt.Errorf("hvtest needs root (network and mount namespaces)")
+		return fmt.Errorf("hvtest needs root (network and mount namespaces)")
 	}
 	for _, b := range binaries {
 		if _, err := exec.LookPath(b); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if _, err := os.Stat(VswitchSchema); err != nil {
-		return nil, err
+		return err
 	}
-	var cfg config
-	for _, o := range opts {
-		o(&cfg)
+	return nil
+}
+
+func closeAll(hvs []*HV) {
+	for _, hv := range hvs {
+		if hv != nil {
+			hv.Close()
+		}
 	}
-	id := name
-	if cfg.systemID != "" {
-		id = cfg.systemID
-	}
-	hv, err := newHV(standalone{owner}, name, id)
-	if err != nil {
-		return nil, err
-	}
-	hv.cfgEncap = cfg.encapIP
-	if err := hv.boot(); err != nil {
-		hv.Close()
-		return nil, err
-	}
-	return hv, nil
 }
 
 // Launch starts a long-running process inside the hypervisor, as Spawn
@@ -87,4 +111,13 @@ func (hv *HV) Launch(out io.Writer, name string, args ...string) (*Proc, error) 
 		}
 		return cmd
 	})
+}
+
+// PlugVM is AddVMPort returning an error instead of failing a test.
+func (hv *HV) PlugVM(name, ifaceID, mac string) (*VMPort, error) {
+	vm, args := hv.vmArgs(name, ifaceID, mac)
+	if out, err := hv.Vsctl(args...); err != nil {
+		return nil, fmt.Errorf("%v: %s", err, out)
+	}
+	return vm, nil
 }

@@ -67,6 +67,18 @@ func (sw *Switch) addBridge() error {
 // (br-phy, its address, the route) is done while the switch comes up.
 func Network(tb testing.TB, n int, opts ...Option) (*Switch, []*HV) {
 	tb.Helper()
+	Require(tb)
+	sw, hvs, err := network(tb, n, opts...)
+	if err != nil {
+		tb.Fatal(err) // every hypervisor made has its cleanup registered
+	}
+	return sw, hvs
+}
+
+// network is Network for any runner; on error it returns what it made
+// (nil entries for what it did not), for a caller that is not a test to
+// close.
+func network(r runner, n int, opts ...Option) (*Switch, []*HV, error) {
 	names := []string{"underlay"}
 	for i := 1; i <= n; i++ {
 		names = append(names, fmt.Sprintf("hv%d", i))
@@ -75,7 +87,7 @@ func Network(tb testing.TB, n int, opts ...Option) (*Switch, []*HV) {
 	ready := make(chan struct{}) // closed once the switch's ports listen
 	var swErr error
 	links := make([]*Uplink, n)
-	all := startAll(tb, names, func(i int, hv *HV, bootErr error) error {
+	all, err := bootAll(r, names, func(i int, hv *HV, bootErr error) error {
 		if i == 0 {
 			defer close(ready)
 			sw.HV = hv
@@ -118,7 +130,8 @@ func Network(tb testing.TB, n int, opts ...Option) (*Switch, []*HV) {
 		sw.mu.Unlock()
 		return wire(hv, u)
 	}, opts...)
-	return sw, all[1:]
+	sw.HV = all[0]
+	return sw, all[1:], err
 }
 
 // Attach plugs a hypervisor into the underlay with address cidr (e.g.

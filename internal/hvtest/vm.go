@@ -29,6 +29,13 @@ type VMPort struct {
 // (so a port can be plugged before the chassis daemon runs).
 func (hv *HV) AddVMPort(name, ifaceID, mac string) *VMPort {
 	hv.tb.Helper()
+	vm, args := hv.vmArgs(name, ifaceID, mac)
+	hv.MustVsctl(args...)
+	return vm
+}
+
+// vmArgs are the ovs-vsctl arguments plugging a VM port.
+func (hv *HV) vmArgs(name, ifaceID, mac string) (*VMPort, []string) {
 	vm := &VMPort{HV: hv, Name: name, IfaceID: ifaceID, MAC: mac,
 		TxPcap: filepath.Join(hv.Dir, name+"-tx.pcap"),
 		RxPcap: filepath.Join(hv.Dir, name+"-rx.pcap")}
@@ -43,8 +50,7 @@ func (hv *HV) AddVMPort(name, ifaceID, mac string) *VMPort {
 		fmt.Sprintf("external_ids:attached-mac=%q", mac),
 		"external_ids:iface-status=active",
 		"options:tx_pcap="+vm.TxPcap, "options:rxq_pcap="+vm.RxPcap)
-	hv.MustVsctl(args...)
-	return vm
+	return vm, args
 }
 
 // Receive injects a frame as if the VM had sent it (netdev-dummy/receive):
