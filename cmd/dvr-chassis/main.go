@@ -153,7 +153,7 @@ func run(c *cli.Context) (err error) {
 		IntegrationBridge: c.String("integration-bridge"), TunnelBridge: c.String("tunnel-bridge"),
 		DatapathType: c.String("datapath-type"), Log: log, Metrics: metrics,
 		InterfaceDriver: c.String("interface-driver"), UnderlayMTU: c.Int("underlay-mtu"), RunDir: c.String("ovs-rundir"),
-		Monitor: c.String("monitor"),
+		Monitor:  c.String("monitor"),
 		FullOnly: !c.Bool("incremental"), CheckIncremental: c.Bool("check-incremental"),
 	})
 	if err != nil {
