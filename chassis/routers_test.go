@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dvr-ovn/dvr/chassis/router"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
@@ -198,5 +199,33 @@ func TestRoutersFollowSB(t *testing.T) {
 	eventually(t, "hv1 without vm12's entry", func() (bool, string) {
 		g := hv1.routerState()
 		return !strings.Contains(g, "10.0.1.12") && strings.Contains(g, "10.0.1.11"), g
+	})
+}
+
+// Seed scenario 2 with the chassis running: a distributed router created,
+// even with interfaces, changes nothing on a chassis with no VM on its
+// subnets (no flow, no namespace), until a VM there is bound.
+func TestRouterCreatedChangesNothing(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	w.seed()
+	c := w.hypervisors("hv1")[0]
+	c.start()
+	c.hv.AddVMPort("vm11", "vm11", "fa:16:3e:00:01:0b")
+	w.waitUp("vm11")
+	w.nbctl("--wait=hv", "sync")
+	before := c.dataplane()
+	w.nbctl("--wait=hv", "lr-add", "r9", "--", "ls-add", "sw9",
+		"--", "lr-attach", "r9", "sw9", "r9-sw9", "fa:16:3e:00:ff:09", "10.0.9.1/24",
+		"--", "lsp-add", "sw9", "vm91", "--", "lsp-set-addresses", "vm91", "fa:16:3e:00:09:0b 10.0.9.11")
+	time.Sleep(300 * time.Millisecond)
+	if g := c.dataplane(); g != before {
+		t.Errorf("a router with no VM bound here changed the dataplane:\n%s", diffLines(before, g))
+	}
+	c.hv.AddVMPort("vm91", "vm91", "fa:16:3e:00:09:0b")
+	w.waitUp("vm91")
+	eventually(t, "r9 hosted once vm91 is bound", func() (bool, string) {
+		g := c.routersBrief()
+		return strings.Contains(g, "r9:") && strings.Contains(g, "10.0.9.11"), g
 	})
 }
