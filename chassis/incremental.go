@@ -227,6 +227,14 @@ func (c *Chassis) applyRouterSubset(sv *SBView, l Local, routers map[string]bool
 		}
 	}
 	c.routersApplied = next
+	devs, neigh := 0, 0
+	for _, ns := range next.Namespaces {
+		devs += len(ns.Devices)
+		for _, d := range ns.Devices {
+			neigh += len(d.Neighbours)
+		}
+	}
+	c.cfg.Metrics.routers(len(next.Namespaces), devs, neigh)
 	return len(changed), nil
 }
 
