@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dvr-ovn/dvr/internal/hvtest"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 )
 
@@ -34,15 +35,42 @@ func (c *chassisRun) flowMods() int {
 
 // seedOn plugs the seed's VMs on two hypervisors (vm11, vm21 on the first,
 // vm12 on the second) and waits until they are up and hv's are synced.
-func (w *world) seedOn(a, b *chassisRun) {
+// It returns vm21 and vm12 (on different subnets and hypervisors).
+func (w *world) seedOn(a, b *chassisRun) (vm21, vm12 *hvtest.VMPort) {
 	w.t.Helper()
 	a.hv.AddVMPort("vm11", "vm11", "fa:16:3e:00:01:0b")
-	a.hv.AddVMPort("vm21", "vm21", "fa:16:3e:00:02:0b")
-	b.hv.AddVMPort("vm12", "vm12", "fa:16:3e:00:01:0c")
+	vm21 = a.hv.AddVMPort("vm21", "vm21", "fa:16:3e:00:02:0b")
+	vm12 = b.hv.AddVMPort("vm12", "vm12", "fa:16:3e:00:01:0c")
 	for _, p := range []string{"vm11", "vm21", "vm12"} {
 		w.waitUp(p)
 	}
 	w.nbctl("--wait=hv", "sync")
+	return vm21, vm12
+}
+
+// pingRouted proves the routed path vm21 (sw2, hv1) → vm12 (sw1, hv2) and
+// back with real packets: routed once on each side (TTL 63, the gateway
+// MAC at the receiver).
+func pingRouted(t *testing.T, what string, vm21, vm12 *hvtest.VMPort) {
+	t.Helper()
+	for _, c := range []struct {
+		from, to                  *hvtest.VMPort
+		mac, gw, src, dst, recvGW string
+	}{
+		{vm21, vm12, "fa:16:3e:00:02:0b", "fa:16:3e:00:ff:02", "10.0.2.11", "10.0.1.12", "fa:16:3e:00:ff:01"},
+		{vm12, vm21, "fa:16:3e:00:01:0c", "fa:16:3e:00:ff:01", "10.0.1.12", "10.0.2.11", "fa:16:3e:00:ff:02"},
+	} {
+		p := received(t, what+": "+c.from.Name+"→"+c.to.Name, func() {
+			if err := c.from.Receive(icmp(c.mac, c.gw, c.src, c.dst, 8)); err != nil {
+				t.Fatal(err)
+			}
+		}, c.to, func(p *hvtest.Packet) bool {
+			return p.ICMP != nil && p.IPv4.Src.String() == c.src && p.IPv4.Dst.String() == c.dst
+		})
+		if p.Src.String() != c.recvGW || p.IPv4.TTL != 63 {
+			t.Errorf("%s: at %s: %s; want src %s, TTL 63", what, c.to.Name, p, c.recvGW)
+		}
+	}
 }
 
 // A dvr-chassis restart with no SB change changes no flow (not even
@@ -51,12 +79,13 @@ func TestRestartChangesNoDataplane(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, true)
 	w.seed()
-	cs := w.hypervisors("hv1", "hv2")
+	cs, _ := w.onUnderlay(2)
 	for _, c := range cs {
 		c.start()
 	}
-	w.seedOn(cs[0], cs[1])
+	vm21, vm12 := w.seedOn(cs[0], cs[1])
 	hv1 := cs[0]
+	pingRouted(t, "before the restart", vm21, vm12)
 	before, raw := hv1.dataplane(), hv1.rawFlows()
 	if !strings.Contains(before, "qr-r1-sw1") || !strings.Contains(before, "PERMANENT") {
 		t.Fatalf("no router on hv1:\n%s", before)
@@ -75,6 +104,7 @@ func TestRestartChangesNoDataplane(t *testing.T) {
 	if n := hv1.flowMods() - mods; n != 0 {
 		t.Errorf("the restarted chassis sent flow-mods in %d rounds:\n%s", n, hv1.p.Output())
 	}
+	pingRouted(t, "after the restart", vm21, vm12)
 }
 
 // ovs-vswitchd restarted: its flows are gone; the chassis notices (its
@@ -85,14 +115,20 @@ func TestVswitchdRestart(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, true)
 	w.seed()
-	cs := w.hypervisors("hv1", "hv2")
+	cs, sw := w.onUnderlay(2)
 	for _, c := range cs {
 		c.start()
 	}
-	w.seedOn(cs[0], cs[1])
+	vm21, vm12 := w.seedOn(cs[0], cs[1])
 	hv1 := cs[0]
+	pingRouted(t, "before the ovs-vswitchd restart", vm21, vm12)
 	before := hv1.dataplane()
 	if err := hv1.hv.RestartVswitchd(); err != nil {
+		t.Fatal(err)
+	}
+	// The new ovs-vswitchd has no tunnel neighbours (ARP would find them;
+	// this saves the first packets).
+	if err := sw.PopulateARP(); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the flows back after the ovs-vswitchd restart", func() (bool, string) {
@@ -103,6 +139,7 @@ func TestVswitchdRestart(t *testing.T) {
 	if out := w.nbctl("lsp-get-up", "vm11"); out != "up\n" {
 		t.Errorf("vm11 not up after the ovs-vswitchd restart: %q", out)
 	}
+	pingRouted(t, "after the ovs-vswitchd restart", vm21, vm12)
 }
 
 // The SB ovsdb-server and the local one restarted: the chassis re-reads
@@ -111,11 +148,11 @@ func TestDatabaseRestartsKeepDataplane(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, true)
 	w.seed()
-	cs := w.hypervisors("hv1", "hv2")
+	cs, _ := w.onUnderlay(2)
 	for _, c := range cs {
 		c.start()
 	}
-	w.seedOn(cs[0], cs[1])
+	vm21, vm12 := w.seedOn(cs[0], cs[1])
 	hv1 := cs[0]
 	time.Sleep(300 * time.Millisecond)
 	before, raw, mods := hv1.dataplane(), hv1.rawFlows(), hv1.flowMods()
@@ -123,6 +160,7 @@ func TestDatabaseRestartsKeepDataplane(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.sb.StopMember(w.sb.Members[0])
+	pingRouted(t, "while the SB is down", vm21, vm12)
 	if err := w.sb.RestartMember(w.sb.Members[0]); err != nil {
 		t.Fatal(err)
 	}
@@ -141,6 +179,7 @@ func TestDatabaseRestartsKeepDataplane(t *testing.T) {
 	if n := hv1.flowMods() - mods; n != 0 {
 		t.Errorf("flow-mods in %d rounds after the database restarts:\n%s", n, hv1.p.Output())
 	}
+	pingRouted(t, "after the database restarts", vm21, vm12)
 }
 
 // A VM bound before its router interface exists, and the reverse, end in
