@@ -44,12 +44,32 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 			neigh += len(d.Neighbours)
 		}
 	}
-	if c.routersApplied != nil && reflect.DeepEqual(*c.routersApplied, st) && time.Since(c.routersAt) < routerReapply {
+	fresh := c.routersApplied != nil && time.Since(c.routersAt) < routerReapply
+	if fresh && reflect.DeepEqual(*c.routersApplied, st) {
 		return qrs, nil
 	}
 	p := &plumber{ctx: ctx, c: lc, bridge: c.cfg.IntegrationBridge, owner: l.Self}
 	a := &router.Applier{SystemID: l.Self, Plumber: p, Log: c.log}
-	res, err := a.Apply(st)
+	var res router.Result
+	var err error
+	if changed, ok := changedNamespaces(c.routersApplied, st); fresh && ok {
+		// The same namespaces as last applied: only those whose state
+		// differs are read and changed (a VM bound here changes one
+		// router's ARP entries, not every namespace's); the whole kernel
+		// state, and the sweep, at least every routerReapply.
+		res, err = a.ApplyNamespaces(changed)
+		for _, ch := range res.Changes {
+			c.log.Debug("router: " + ch)
+		}
+		c.cfg.Metrics.routers(len(st.Namespaces), len(qrs), neigh)
+		if err != nil {
+			c.routersApplied = nil
+			return qrs, err
+		}
+		c.routersApplied = &st
+		return qrs, nil
+	}
+	res, err = a.Apply(st)
 	for _, ch := range res.Changes {
 		c.log.Debug("router: " + ch)
 	}
@@ -146,4 +166,23 @@ func rejectedPort(in flows.Input, e flows.Entry) string {
 		}
 	}
 	return ""
+}
+
+// changedNamespaces lists the namespaces of st whose desired state differs
+// from applied's; ok is false when the set of namespaces differs (a
+// namespace to make or to sweep: the full Apply).
+func changedNamespaces(applied *router.State, st router.State) (changed []router.Namespace, ok bool) {
+	if applied == nil || len(applied.Namespaces) != len(st.Namespaces) {
+		return nil, false
+	}
+	for i, ns := range st.Namespaces {
+		old := applied.Namespaces[i]
+		if old.Name != ns.Name {
+			return nil, false // both sorted by name
+		}
+		if !reflect.DeepEqual(old, ns) {
+			changed = append(changed, ns)
+		}
+	}
+	return changed, true
 }

@@ -149,7 +149,7 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims, last.flowed)...)
 	reported := -1
 	if sv.Global != nil && !claims.Pending && !last.qrPend && rerr == nil && reg.Private != "" {
-		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok {
+		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok && c.localCaughtUp(ctx, c.localClient(), last.ifaces) {
 			ops = append(ops, op)
 			reported = sv.Global.NbCfg
 		}
@@ -270,4 +270,11 @@ func head(es []flows.Entry) string {
 		s += " " + e.String()
 	}
 	return s
+}
+
+// localClient is the local OVSDB client (nil while there is none: then
+// localCaughtUp says no).
+func (c *Chassis) localClient() client.Client {
+	lc, _ := c.ovsMon.Get()
+	return lc
 }

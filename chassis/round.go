@@ -146,6 +146,12 @@ func (c *Chassis) round(ctx context.Context) error {
 	c.cfg.Metrics.state(len(claims.Bound), len(tunnels), len(vlans), mac != "")
 	c.last = newLastRound(sv, id, status, ifaces, local, qrs, qrPending, intPorts, Ofports(lv, c.cfg.TunnelBridge),
 		fin, flowed, fok && rerr == nil, localSeen, lgen)
+	if !covered {
+		// A conditional monitor still extending: the incremental path
+		// (which reports nb_cfg too) waits for the full round that sees
+		// the fresh client's view.
+		c.last = nil
+	}
 	if len(plan.Ops)+len(ops) > 0 {
 		c.log.WithFields(logrus.Fields{"ovs_ops": len(plan.Ops), "sb_ops": len(ops)}).Debug("round applied changes")
 	}
@@ -265,6 +271,9 @@ func (c *Chassis) logClaims(sv *SBView, ifaces []LocalIface, claims ClaimPlan) {
 // followed by dvr-nbctl --wait=hv sync then cannot be reported before the
 // plugged port is served, however the two databases' updates race.
 func (c *Chassis) localCaughtUp(ctx context.Context, lc client.Client, handled []LocalIface) bool {
+	if lc == nil {
+		return false
+	}
 	ectx, cancel := context.WithTimeout(ctx, commitTimeout)
 	defer cancel()
 	if err := lc.Echo(ectx); err != nil {
