@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dvr-ovn/dvr/chassis"
 	"github.com/dvr-ovn/dvr/chassis/flows"
@@ -276,8 +277,16 @@ func TestSeedScenarioOnHypervisors(t *testing.T) {
 				t.Errorf("%s after %s: routers\n%s\nwant\n%s", name, s.name, g, want)
 			}
 		}
-		if s.name == "05-vms-bound" {
+		// Real packets where the step changes a path.
+		switch s.name {
+		case "05-vms-bound":
 			w.checkPaths(byName["hv1"], byName["hv3"])
+			pingVM22(t, vms["vm11"], vms["vm22"])
+			localRoute(t, vms["vm11"], vms["vm21"])
+		case "06-vm-removed":
+			localRoute(t, vms["vm11"], vms["vm21"])
+		case "07-interface-removed", "08-chassis-removed":
+			switched(t, vms["vm11"], vms["vm12"], s.name == "07-interface-removed")
 		}
 		if t.Failed() {
 			t.FailNow()
@@ -386,4 +395,56 @@ func diffLines(want, got string) string {
 		}
 	}
 	return b.String()
+}
+
+// localRoute: vm11 → vm21, both on hv1, on two subnets: routed on hv1
+// (TTL 63, from sw2's gateway MAC) and never on the wire.
+func localRoute(t *testing.T, vm11, vm21 *hvtest.VMPort) {
+	t.Helper()
+	p := received(t, "echo vm11→vm21 on hv1", func() {
+		if err := vm11.Receive(icmp("fa:16:3e:00:01:0b", "fa:16:3e:00:ff:01", "10.0.1.11", "10.0.2.11", 8)); err != nil {
+			t.Fatal(err)
+		}
+	}, vm21, func(p *hvtest.Packet) bool { return p.ICMP != nil && p.IPv4.Dst.String() == "10.0.2.11" })
+	if p.Src.String() != "fa:16:3e:00:ff:02" || p.IPv4.TTL != 63 {
+		t.Errorf("at vm21: %s; want src fa:16:3e:00:ff:02, TTL 63", p)
+	}
+	if f := onWire(vm11.HV, func(v uint32, in *hvtest.Packet) bool { return in.IPv4 != nil && in.IPv4.Dst.String() == "10.0.2.11" }); len(f) > 0 {
+		t.Errorf("a route between two VMs of hv1 crossed the wire: %v", f)
+	}
+}
+
+// switched: vm11 (hv1) → vm12 (sw1): while hv2 serves vm12 the echo is
+// switched across the wire (TTL 64, vm11's MAC); once hv2 is gone
+// (unregistered, its dvr-chassis stopped) nothing reaches vm12.
+func switched(t *testing.T, vm11, vm12 *hvtest.VMPort, served bool) {
+	t.Helper()
+	echo := icmp("fa:16:3e:00:01:0b", "fa:16:3e:00:01:0c", "10.0.1.11", "10.0.1.12", 8)
+	is := func(p *hvtest.Packet) bool { return p.ICMP != nil && p.IPv4.Dst.String() == "10.0.1.12" }
+	if served {
+		p := received(t, "echo vm11→vm12", func() {
+			if err := vm11.Receive(echo); err != nil {
+				t.Fatal(err)
+			}
+		}, vm12, is)
+		if p.Src.String() != "fa:16:3e:00:01:0b" || p.IPv4.TTL != 64 {
+			t.Errorf("at vm12: %s; want src fa:16:3e:00:01:0b, TTL 64 (switched)", p)
+		}
+		return
+	}
+	before, _ := vm12.Sent()
+	if err := vm11.Receive(echo); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	after, _ := vm12.Sent()
+	n := 0
+	for _, p := range after[len(before):] {
+		if is(p) {
+			n++
+		}
+	}
+	if n > 0 {
+		t.Errorf("an echo reached vm12 on hv2, which is gone")
+	}
 }

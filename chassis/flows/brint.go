@@ -62,7 +62,13 @@ func (m *model) intNetwork(n *network) []Flow {
 	for _, p := range n.local {
 		c := NewCookie(CatLocalPort, PortObject(n.Key, p.Key))
 		fs = append(fs, Flow{IntLocalSwitching, PrioIntLocalPortIn, c,
-			txt("in_port=", p.Port), txt("set_field:", reg, "->"+NetReg+",", gotoT(IntTransient))})
+			txt("in_port=", p.Port), txt("set_field:", reg, "->"+NetReg+",", gotoT(IntTransient))},
+			// From a local port or a qr- (untagged here, its network in
+			// reg6): a frame for a local VM goes straight to it. Else
+			// NORMAL would flood it while the VM's MAC is unlearned, and a
+			// frame the local router routed would reach the tunnels with
+			// this chassis' DVR MAC (a real-packet test caught it).
+			Flow{IntTransient, PrioIntDirectVM, c, txt(NetReg+"=", reg, ",dl_dst="+p.mac), txt("output:", p.Port)})
 		if p.gw == nil {
 			continue // on no routed subnet
 		}
