@@ -50,26 +50,19 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 	}
 	p := &plumber{ctx: ctx, c: lc, bridge: c.cfg.IntegrationBridge, owner: l.Self}
 	a := &router.Applier{SystemID: l.Self, Plumber: p, Log: c.log}
+	// The same namespaces as last applied: only those whose state differs
+	// are read and changed (a VM bound here changes one router's ARP
+	// entries, not every namespace's); the whole kernel state, and the
+	// sweep, at least every routerReapply.
+	changed, same := changedNamespaces(c.routersApplied, st)
+	partial := fresh && same
 	var res router.Result
 	var err error
-	if changed, ok := changedNamespaces(c.routersApplied, st); fresh && ok {
-		// The same namespaces as last applied: only those whose state
-		// differs are read and changed (a VM bound here changes one
-		// router's ARP entries, not every namespace's); the whole kernel
-		// state, and the sweep, at least every routerReapply.
+	if partial {
 		res, err = a.ApplyNamespaces(changed)
-		for _, ch := range res.Changes {
-			c.log.Debug("router: " + ch)
-		}
-		c.cfg.Metrics.routers(len(st.Namespaces), len(qrs), neigh)
-		if err != nil {
-			c.routersApplied = nil
-			return qrs, err
-		}
-		c.routersApplied = &st
-		return qrs, nil
+	} else {
+		res, err = a.Apply(st)
 	}
-	res, err = a.Apply(st)
 	for _, ch := range res.Changes {
 		c.log.Debug("router: " + ch)
 	}
@@ -78,7 +71,10 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 		c.routersApplied = nil
 		return qrs, err
 	}
-	c.routersApplied, c.routersAt = &st, time.Now()
+	c.routersApplied = &st
+	if !partial {
+		c.routersAt = time.Now()
+	}
 	return qrs, nil
 }
 

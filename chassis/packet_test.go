@@ -85,18 +85,9 @@ func TestRoutedPacketsAcrossHypervisors(t *testing.T) {
 	}
 	dvr1, dvr3 := macOf(t, w, "hv1"), macOf(t, w, "hv3")
 
-	// vm11 → vm22: routed on hv1.
-	p := received(t, "echo vm11→vm22", func() {
-		if err := vm11.Receive(icmp(mac11, gw1, ip11, ip22, 8)); err != nil {
-			t.Fatal(err)
-		}
-	}, vm22, func(p *hvtest.Packet) bool { return p.ICMP != nil && p.ICMP.Type == 8 && p.IPv4.Src.String() == ip11 })
-	if p.Src.String() != gw2 || p.Dst.String() != mac22 || p.IPv4.TTL != 63 {
-		t.Errorf("at vm22: %s; want src %s (its gateway), dst %s, TTL 63", p, gw2, mac22)
-	}
-	wire := onWire(hv1.hv, func(v uint32, in *hvtest.Packet) bool {
-		return in.IPv4 != nil && in.IPv4.Src.String() == ip11 && in.IPv4.Dst.String() == ip22
-	})
+	// vm11 → vm22: routed on hv1 (pingVM22 checks TTL 63 and the gateway
+	// MAC at vm22, and returns the frames on hv1's wire).
+	wire := pingVM22(t, vm11, vm22)
 	if len(wire) == 0 {
 		t.Fatal("no VXLAN frame of the echo on hv1's wire")
 	}
@@ -107,7 +98,7 @@ func TestRoutedPacketsAcrossHypervisors(t *testing.T) {
 	}
 
 	// The reply, routed on hv3.
-	p = received(t, "reply vm22→vm11", func() {
+	p := received(t, "reply vm22→vm11", func() {
 		if err := vm22.Receive(icmp(mac22, gw2, ip22, ip11, 0)); err != nil {
 			t.Fatal(err)
 		}
