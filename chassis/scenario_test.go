@@ -448,3 +448,50 @@ func switched(t *testing.T, vm11, vm12 *hvtest.VMPort, served bool) {
 		t.Errorf("an echo reached vm12 on hv2, which is gone")
 	}
 }
+
+// The seed scenario the other way round: the hypervisors and their VMs
+// first (each VM plugged before its logical port exists, so nothing names
+// it yet), then the router, the interfaces and the ports, in the same NB
+// order as northd's fixtures. It ends exactly where the forward order
+// does: the golden flows of 05-vms-bound on every chassis, the same
+// routers, and a routed packet.
+func TestSeedScenarioReverseOrder(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, true)
+	cs, _ := w.onUnderlay(3)
+	byName := map[string]*chassisRun{}
+	for _, c := range cs {
+		byName[c.hv.Name] = c
+		c.start()
+		eventually(t, c.hv.Name+"'s DVR MAC", func() (bool, string) { return macOf(t, w, c.hv.Name) != "", "" })
+	}
+	vms := map[string]*hvtest.VMPort{}
+	for _, p := range [][3]string{{"hv1", "vm11", "fa:16:3e:00:01:0b"}, {"hv1", "vm21", "fa:16:3e:00:02:0b"},
+		{"hv2", "vm12", "fa:16:3e:00:01:0c"}, {"hv3", "vm22", "fa:16:3e:00:02:0c"}} {
+		vms[p[1]] = byName[p[0]].hv.AddVMPort(p[1], p[1], p[2])
+	}
+	w.nbctl("--wait=hv", "sync")
+	w.nbctl("lr-add", "r1")
+	w.nbctl("ls-add", "sw1", "--", "ls-add", "sw2",
+		"--", "lr-attach", "r1", "sw1", "r1-sw1", "fa:16:3e:00:ff:01", "10.0.1.1/24",
+		"--", "lr-attach", "r1", "sw2", "r1-sw2", "fa:16:3e:00:ff:02", "10.0.2.1/24")
+	w.nbctl("lsp-add", "sw1", "vm11", "--", "lsp-set-addresses", "vm11", "fa:16:3e:00:01:0b 10.0.1.11",
+		"--", "lsp-add", "sw1", "vm12", "--", "lsp-set-addresses", "vm12", "fa:16:3e:00:01:0c 10.0.1.12",
+		"--", "lsp-add", "sw2", "vm21", "--", "lsp-set-addresses", "vm21", "fa:16:3e:00:02:0b 10.0.2.11",
+		"--", "lsp-add", "sw2", "vm22", "--", "lsp-set-addresses", "vm22", "fa:16:3e:00:02:0c 10.0.2.12")
+	for _, p := range []string{"vm11", "vm21", "vm12", "vm22"} {
+		w.waitUp(p)
+	}
+	w.nbctl("--wait=hv", "sync")
+	const r1 = "r1:\n  r1-sw1 [10.0.1.1/24] 10.0.1.11 10.0.1.12\n  r1-sw2 [10.0.2.1/24] 10.0.2.11 10.0.2.12"
+	for _, c := range cs {
+		want := goldenFile(t, "05-vms-bound", c.hv.Name)
+		eventually(t, c.hv.Name+" at the forward order's end", func() (bool, string) {
+			g := c.installedFlows()
+			return g == want, diffLines(want, g)
+		})
+		eventually(t, c.hv.Name+"'s routers", func() (bool, string) { g := c.routersBrief(); return g == r1, g })
+	}
+	pingVM22(t, vms["vm11"], vms["vm22"])
+	localRoute(t, vms["vm11"], vms["vm21"])
+}
