@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/client"
-	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
@@ -28,7 +26,7 @@ func Unregister(ctx context.Context, sb ovsdbconn.Config, name string) (chassis,
 	if err != nil {
 		return 0, 0, err
 	}
-	c, err := connect(ctx, sb, m)
+	c, err := sb.Connect(ctx, m)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -55,7 +53,7 @@ func ReadSystemID(ctx context.Context, ovs ovsdbconn.Config) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	c, err := connect(ctx, ovs, m)
+	c, err := ovs.Connect(ctx, m)
 	if err != nil {
 		return "", err
 	}
@@ -72,18 +70,4 @@ func ReadSystemID(ctx context.Context, ovs ovsdbconn.Config) (string, error) {
 		return "", fmt.Errorf("%s: Open_vSwitch external_ids:system-id is not set", ovs.Endpoints)
 	}
 	return roots[0].ExternalIDs["system-id"], nil
-}
-
-// connect makes a one-shot client (always with a logger, not leader-only).
-func connect(ctx context.Context, cfg ovsdbconn.Config, m model.ClientDBModel) (client.Client, error) {
-	discard := logr.Discard()
-	cfg.Logger, cfg.LeaderOnly = &discard, false
-	c, err := cfg.NewClient(m)
-	if err != nil {
-		return nil, err
-	}
-	if err := c.Connect(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %w", cfg.Endpoints, err)
-	}
-	return c, nil
 }

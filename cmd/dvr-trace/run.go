@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/client"
 
 	"github.com/dvr-ovn/dvr/chassis/trace"
@@ -113,13 +112,8 @@ func readSB(ctx context.Context, cfg ovsdbconn.Config) (*trace.SBNames, error) {
 	if err != nil {
 		return nil, err
 	}
-	discard := logr.Discard()
-	cfg.Logger, cfg.LeaderOnly = &discard, false
-	c, err := cfg.NewClient(m)
+	c, err := cfg.Connect(ctx, m)
 	if err != nil {
-		return nil, err
-	}
-	if err := c.Connect(ctx); err != nil {
 		return nil, err
 	}
 	defer c.Close()

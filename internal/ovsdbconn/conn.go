@@ -1,6 +1,9 @@
 package ovsdbconn
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 
 	"github.com/go-logr/logr"
@@ -57,4 +60,18 @@ func (c Config) NewClient(dbModel model.ClientDBModel, extra ...client.Option) (
 		return nil, err
 	}
 	return client.NewOVSDBClient(dbModel, append(opts, extra...)...)
+}
+
+// Connect builds a client for dbModel and connects it, for one-shot work
+// (a tool's read, dvr-chassis unregister); a failure names the endpoints.
+// Nothing is monitored: the caller does that, or transacts only.
+func (c Config) Connect(ctx context.Context, dbModel model.ClientDBModel) (client.Client, error) {
+	cl, err := c.NewClient(dbModel)
+	if err != nil {
+		return nil, err
+	}
+	if err := cl.Connect(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.Endpoints, err)
+	}
+	return cl, nil
 }
