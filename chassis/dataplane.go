@@ -19,7 +19,10 @@ const routerReapply = time.Minute
 // applyRouters makes the qrouter namespaces of the hosted routers what the
 // SB says, and returns the qr- ports br-int must hold. A state equal to the
 // one last applied without error is not applied again for routerReapply.
-func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView, l Local) ([]QRPort, error) {
+//
+// unplugged says whether the applier's plumber removed ports from the
+// local OVSDB (the round's view of it is stale then).
+func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView, l Local) (qrs []QRPort, unplugged bool, err error) {
 	st, skipped := router.Desired(RouterInput(sv, l, c.cfg.UnderlayMTU))
 	live := map[string]bool{}
 	for _, s := range skipped {
@@ -36,7 +39,6 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 			network[pb.ExternalIDs["logical-router-port"]] = Network(sv, pb.Datapath)
 		}
 	}
-	var qrs []QRPort
 	neigh := 0
 	for _, ns := range st.Namespaces {
 		for _, d := range ns.Devices {
@@ -46,7 +48,7 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 	}
 	fresh := c.routersApplied != nil && time.Since(c.routersAt) < routerReapply
 	if fresh && reflect.DeepEqual(*c.routersApplied, st) {
-		return qrs, nil
+		return qrs, false, nil
 	}
 	p := &plumber{ctx: ctx, c: lc, bridge: c.cfg.IntegrationBridge, owner: l.Self}
 	a := &router.Applier{SystemID: l.Self, Plumber: p, Log: c.log}
@@ -57,7 +59,6 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 	changed, same := changedNamespaces(c.routersApplied, st)
 	partial := fresh && same
 	var res router.Result
-	var err error
 	if partial {
 		res, err = a.ApplyNamespaces(changed)
 	} else {
@@ -69,13 +70,13 @@ func (c *Chassis) applyRouters(ctx context.Context, lc client.Client, sv *SBView
 	c.cfg.Metrics.routers(len(st.Namespaces), len(qrs), neigh)
 	if err != nil {
 		c.routersApplied = nil
-		return qrs, err
+		return qrs, p.removed > 0, err
 	}
 	c.routersApplied = &st
 	if !partial {
 		c.routersAt = time.Now()
 	}
-	return qrs, nil
+	return qrs, p.removed > 0, nil
 }
 
 // applyFlows computes both bridges' flows and installs them. flowed names

@@ -81,12 +81,14 @@ func (c *Chassis) round(ctx context.Context) error {
 
 	// Routers first: a qr- device must exist before its OVS port is added
 	// (and an OVS port leaves before its device goes: the plumber).
-	qrs, rerr := c.applyRouters(ctx, lc, sv, local)
+	qrs, unplugged, rerr := c.applyRouters(ctx, lc, sv, local)
 	if rerr != nil {
 		c.log.WithError(rerr).Warn("router namespaces: not all applied; retrying next round")
 	}
-	if lv, err = readLocal(ctx, lc); err != nil {
-		return err
+	if unplugged {
+		if lv, err = readLocal(ctx, lc); err != nil {
+			return err
+		}
 	}
 	tags := PortTags(lv, ifaces, claims, vlans)
 	bcfg := BridgeConfig{Integration: c.cfg.IntegrationBridge, Tunnel: c.cfg.TunnelBridge,
