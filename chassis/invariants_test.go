@@ -28,9 +28,17 @@ func (c *chassisRun) rawFlows() string {
 }
 
 // flowMods counts the rounds in which the chassis sent flow-mods, from its
-// debug log.
+// debug log: full rounds ("flows: applied the difference") and incremental
+// ones (flow_mods=N, N > 0).
 func (c *chassisRun) flowMods() int {
-	return strings.Count(c.p.Output(), "flows: applied the difference")
+	n := 0
+	for _, l := range strings.Split(c.p.Output(), "\n") {
+		if strings.Contains(l, "flows: applied the difference") ||
+			strings.Contains(l, "incremental round") && !strings.Contains(l, "flow_mods=0 ") {
+			n++
+		}
+	}
+	return n
 }
 
 // seedOn plugs the seed's VMs on two hypervisors (vm11, vm21 on the first,
