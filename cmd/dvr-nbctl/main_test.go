@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
+	"github.com/dvr-ovn/dvr/internal/pki"
 )
 
 func TestMain(m *testing.M) {
@@ -290,9 +291,13 @@ func TestMainSSL(t *testing.T) {
 	// A CA file that does not exist is named.
 	nofile := filepath.Join(t.TempDir(), "nocacert.pem")
 	mustFail(t, ovsdbtest.RunNbctl(t, db, "-p", p.ClientKey, "-c", p.ClientCert, "-C", nofile, "ls-list"), nofile)
-	// The wrong CA (the one that signed the client, not the server): the
-	// server's certificate does not verify; an error, not a hang.
-	mustFail(t, ovsdbtest.RunNbctl(t, db, "-p", p.ClientKey, "-c", p.ClientCert, "-C", p.ClientCACert, "ls-list"),
+	// The wrong CA (another PKI's, which did not sign the server's
+	// certificate): it does not verify; an error, not a hang.
+	other, err := pki.New(filepath.Join(t.TempDir(), "other"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustFail(t, ovsdbtest.RunNbctl(t, db, "-p", p.ClientKey, "-c", p.ClientCert, "-C", other.CACert, "ls-list"),
 		strings.TrimPrefix(nb.SSLEndpoint(), "--db="))
 	if got := names(t, nb, "Logical_Switch"); !slices.Equal(got, []string{"secure"}) {
 		t.Fatalf("switches: %q", got)

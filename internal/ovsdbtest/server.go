@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dvr-ovn/dvr/internal/pki"
 )
 
 // Option configures a Server.
@@ -53,7 +55,10 @@ type Member struct {
 	dataMount string
 }
 
-// PKI holds the certificate files made by ovs-pki.
+// PKI holds the certificate files made by ovs-pki (internal/pki): one CA
+// signs the server's certificate, the client's, and any more that Sign
+// makes (a chassis certificate with CN = the chassis name, say), so
+// CACert and ClientCACert are the same file.
 type PKI struct {
 	Dir          string
 	ServerKey    string
@@ -61,7 +66,18 @@ type PKI struct {
 	ClientKey    string
 	ClientCert   string
 	CACert       string // CA that signed the server: clients verify with it
-	ClientCACert string // CA that signed the client: the server verifies with it
+	ClientCACert string // CA that signed the clients: the server verifies with it
+	CA           *pki.PKI
+}
+
+// Sign makes (once) a key and certificate with common name name, signed
+// by the server's CA.
+func (p *PKI) Sign(name string) (pki.Pair, error) { return p.CA.Sign(name) }
+
+// ClientFlags are the SSL flags of every program of this project
+// (--private-key, --certificate, --ca-cert) with the client certificate.
+func (p *PKI) ClientFlags() []string {
+	return []string{"--private-key=" + p.ClientKey, "--certificate=" + p.ClientCert, "--ca-cert=" + p.CACert}
 }
 
 // Endpoint is the comma list of every member's unix remote, as clients take it.
@@ -139,7 +155,13 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 			m.SSLPort = freePort(tb)
 		}
 		if cfg.members > 0 {
-			m.RaftAddr = fmt.Sprintf("tcp:127.0.0.1:%d", freePort(tb))
+			// With SSL the RAFT links are SSL too (the server's
+			// certificate on both ends): every connection is.
+			proto := "tcp"
+			if cfg.ssl {
+				proto = "ssl"
+			}
+			m.RaftAddr = fmt.Sprintf("%s:127.0.0.1:%d", proto, freePort(tb))
 		}
 		s.Members = append(s.Members, m)
 	}
@@ -231,6 +253,33 @@ func (s *Server) StopMember(m *Member) {
 		<-m.exited
 	}
 	m.cmd = nil
+}
+
+// KillMember kills one member with SIGKILL (by pid), as a crash would,
+// and waits for its exit.
+func (s *Server) KillMember(m *Member) {
+	if m.cmd == nil || m.cmd.Process == nil {
+		return
+	}
+	_ = m.cmd.Process.Kill()
+	<-m.exited
+	m.cmd = nil
+}
+
+// Running reports whether the member's process runs (not stopped or
+// killed by the harness).
+func (m *Member) Running() bool { return m.cmd != nil }
+
+// RunningEndpoint is the comma list of the unix remotes of the members
+// that run: for a client that must connect now.
+func (s *Server) RunningEndpoint() string {
+	var eps []string
+	for _, m := range s.Members {
+		if m.cmd != nil {
+			eps = append(eps, "unix:"+m.Socket)
+		}
+	}
+	return strings.Join(eps, ",")
 }
 
 // RestartMember starts a stopped member again on the same files and sockets.
@@ -369,31 +418,22 @@ func schemaName(file string) (string, error) {
 }
 
 func makePKI(dir string) (*PKI, error) {
-	run := func(args ...string) error {
-		cmd := exec.Command("ovs-pki", append([]string{"-d", dir, "-l", filepath.Join(dir, "..", "pki.log")}, args...)...)
-		cmd.Dir = filepath.Dir(dir)
-		if out, err := cmd.CombinedOutput(); err != nil {
-			return fmt.Errorf("ovs-pki %v: %v: %s", args, err, out)
-		}
-		return nil
-	}
-	if err := run("init", "--force"); err != nil {
+	ca, err := pki.New(dir)
+	if err != nil {
 		return nil, err
 	}
-	work := filepath.Dir(dir)
-	if err := run("-u", "req+sign", filepath.Join(work, "server"), "controller"); err != nil {
+	srv, err := ca.Sign("ovsdb-server")
+	if err != nil {
 		return nil, err
 	}
-	if err := run("-u", "req+sign", filepath.Join(work, "client"), "switch"); err != nil {
+	cl, err := ca.Sign("client")
+	if err != nil {
 		return nil, err
 	}
 	return &PKI{
-		Dir:          dir,
-		ServerKey:    filepath.Join(work, "server-privkey.pem"),
-		ServerCert:   filepath.Join(work, "server-cert.pem"),
-		ClientKey:    filepath.Join(work, "client-privkey.pem"),
-		ClientCert:   filepath.Join(work, "client-cert.pem"),
-		CACert:       filepath.Join(dir, "controllerca", "cacert.pem"),
-		ClientCACert: filepath.Join(dir, "switchca", "cacert.pem"),
+		Dir: dir, CA: ca,
+		ServerKey: srv.Key, ServerCert: srv.Cert,
+		ClientKey: cl.Key, ClientCert: cl.Cert,
+		CACert: ca.CACert, ClientCACert: ca.CACert,
 	}, nil
 }

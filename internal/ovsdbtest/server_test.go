@@ -6,6 +6,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func TestStandaloneStartStop(t *testing.T) {
@@ -44,5 +45,47 @@ func TestSSLRemote(t *testing.T) {
 		"list-dbs", s.SSLEndpoint()).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "OVN_Northbound") {
 		t.Fatalf("list-dbs over ssl: %v %s", err, out)
+	}
+}
+
+// A 3-member cluster with SSL: the RAFT links are SSL too, every member
+// serves SSL clients, a certificate Sign makes (CN = a chassis name) is
+// accepted, and after the leader is killed -9 the other two elect one.
+func TestSSLClusterAndKillLeader(t *testing.T) {
+	s := StartSB(t, Clustered(3), WithSSL())
+	for _, m := range s.Members {
+		if !strings.HasPrefix(m.RaftAddr, "ssl:") {
+			t.Errorf("member %d RAFT address %s: want ssl:", m.Index, m.RaftAddr)
+		}
+	}
+	hv1, err := s.PKI.Sign("hv1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range strings.Split(s.SSLEndpoint(), ",") {
+		out, err := exec.Command("ovsdb-client", "-p", hv1.Key, "-c", hv1.Cert, "-C", s.PKI.CACert, "list-dbs", ep).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "OVN_Southbound") {
+			t.Fatalf("list-dbs over ssl at %s: %v %s", ep, err, out)
+		}
+	}
+	old := s.Leader()
+	if old == nil {
+		t.Fatal("no leader")
+	}
+	s.KillMember(old)
+	if old.Running() || strings.Contains(s.RunningEndpoint(), old.Socket) {
+		t.Fatalf("member %d still listed as running", old.Index)
+	}
+	if err := s.WaitLeader(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if l := s.Leader(); l == nil || l == old {
+		t.Fatalf("leader after the kill: %v", l)
+	}
+	if err := s.RestartMember(old); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WaitLeader(20 * time.Second); err != nil {
+		t.Fatal(err)
 	}
 }
