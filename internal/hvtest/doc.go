@@ -60,6 +60,13 @@
 // tunnelled packet to a new neighbour is spent on it); PopulateARP fills
 // every tnl/neigh table up front instead.
 //
+// Control network: a hypervisor's netns has only its loopback and the
+// underlay, so a database's tcp:/ssl: remote on the host's 127.0.0.1 is
+// out of its reach. ForwardTCP (ForwardEndpoints for a comma list) opens
+// a listener at the same address inside the netns and pipes each
+// connection to the host's, byte for byte: SSL stays end to end, and
+// every program gets the same endpoint list (unix: sockets need nothing).
+//
 // Pdeathsig is tied to the thread that started the child, not to the
 // process: a child started from a goroutine's thread that later exits
 // locked (netns.NewNamed callers are told to do exactly that) would be

@@ -57,7 +57,8 @@ type HV struct {
 	tb       runner
 	l        *launcher
 	mu       sync.Mutex
-	procs    []*Proc // every process started, stopped in reverse at cleanup
+	procs    []*Proc    // every process started, stopped in reverse at cleanup
+	forwards []*forward // ForwardTCP's listeners, closed first at cleanup
 	nsMade   bool
 	closed   sync.Once
 	cfgEncap string
@@ -538,7 +539,12 @@ func (hv *HV) Close() { hv.closed.Do(hv.cleanup) }
 func (hv *HV) cleanup() {
 	hv.mu.Lock()
 	procs := append([]*Proc(nil), hv.procs...)
+	fws := hv.forwards
+	hv.forwards = nil
 	hv.mu.Unlock()
+	for _, f := range fws {
+		_ = f.Close()
+	}
 	failed := hv.tb.Failed()
 	for i := len(procs) - 1; i >= 0; i-- {
 		p := procs[i]
