@@ -65,6 +65,8 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 		return nil, err
 	}
 	r.heapCold = ch.m.heap(filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-cold-%d.pprof", s.total())))
+	benchkit.Logf("%d ports: after the cold start RSS %s (peak %s), Go heap live %s, in use %s (load %s)", s.total(),
+		mib(r.cold.mem.RSS), mib(r.cold.mem.HWM), mib(r.heapCold.alloc), mib(r.heapCold.inuse), benchkit.LoadAvg())
 	benchkit.Logf("%d ports: cold start %v; the floor on a fresh hypervisor", s.total(), r.cold.done.Round(time.Millisecond))
 	fhv, err := bootHV("floor", "floor")
 	if err != nil {
