@@ -249,7 +249,7 @@ func (c *Chassis) checkIncremental(sv *SBView, l Local) {
 	}
 	res := flows.Compute(FlowInput(sv, l, last.intPorts, last.tunPorts))
 	for _, b := range []flows.Bridge{flows.BrInt, flows.BrTun} {
-		ch := flows.Diff(flows.Entries(res.Flows(b)), c.installers[b].InstalledEntries())
+		ch := c.installers[b].Diff(flows.Entries(res.Flows(b)))
 		if !ch.Empty() {
 			c.log.WithFields(logrus.Fields{"bridge": b.String(), "add": head(ch.Add), "modify": head(ch.Modify), "delete": head(ch.Delete)}).
 				Error("incremental check: the installed flows differ from a full recompute")

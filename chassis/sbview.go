@@ -39,21 +39,23 @@ type changeQueue struct {
 	mu       sync.Mutex
 	rows     []rowChange
 	overflow bool
+	// keep: a view was listed, so events are worth queueing. Until then
+	// (the initial dump: one event per SB row) the next round lists the
+	// view anyway and would drop them.
+	keep bool
 }
 
+// push queues one event. The models are libovsdb's own and are kept
+// without a copy: old is the row its cache held (replaced, never edited),
+// cur the fresh row of the update (the cache stores a copy of it).
 func (q *changeQueue) push(table string, old, cur model.Model) {
-	ch := rowChange{table: table}
-	if old != nil {
-		ch.old = model.Clone(old)
-	}
-	if cur != nil {
-		ch.cur = model.Clone(cur)
-	}
 	q.mu.Lock()
-	if len(q.rows) >= maxQueued {
+	switch {
+	case !q.keep || q.overflow:
+	case len(q.rows) >= maxQueued:
 		q.rows, q.overflow = nil, true
-	} else if !q.overflow {
-		q.rows = append(q.rows, ch)
+	default:
+		q.rows = append(q.rows, rowChange{table: table, old: old, cur: cur})
 	}
 	q.mu.Unlock()
 }
@@ -66,6 +68,15 @@ func (q *changeQueue) take() ([]rowChange, bool) {
 	rows, over := q.rows, q.overflow
 	q.rows, q.overflow = nil, false
 	return rows, over
+}
+
+// keepFromNow: a view is being listed; the events from here on are its
+// changes. Called before the listing reads the cache, so no change falls
+// between the two.
+func (q *changeQueue) keepFromNow() {
+	q.mu.Lock()
+	q.rows, q.overflow, q.keep = nil, false, true
+	q.mu.Unlock()
 }
 
 // pending is what changed in the view since the last round that
@@ -102,6 +113,8 @@ type viewKeeper struct {
 func (k *viewKeeper) refresh(ctx context.Context, c client.Client, gen int, relist bool) (*SBView, error) {
 	rows, over := k.q.take()
 	if relist || over || gen != k.gen || k.view == nil {
+		k.q.keepFromNow()
+		k.view = nil // not kept alive beside the fresh one
 		v, err := readSB(ctx, c)
 		if err != nil {
 			k.gen = 0

@@ -2,7 +2,7 @@ package chassis
 
 import (
 	"context"
-	"sort"
+	"errors"
 
 	"github.com/ovn-org/libovsdb/client"
 
@@ -68,66 +68,98 @@ func (v *LocalView) BridgeByName(name string) (vswitchd.Bridge, bool) {
 	return vswitchd.Bridge{}, false
 }
 
-func readSB(ctx context.Context, c client.Client) (*SBView, error) {
-	var gs []sbdb.SBGlobal
-	var chs []sbdb.Chassis
-	var cps []sbdb.ChassisPrivate
-	var encs []sbdb.Encap
-	var dps []sbdb.DatapathBinding
-	var pbs []sbdb.PortBinding
-	var macs []sbdb.DVRMACBinding
+// readSB lists the SB view from the monitor's cache. Its rows share their
+// maps, slices and strings with the cache's (tableOf), so the view costs
+// its structs and indexes, not a second copy of the SB.
+func readSB(_ context.Context, c client.Client) (*SBView, error) {
 	v := &SBView{}
-	for _, l := range []any{&gs, &chs, &cps, &encs, &dps, &pbs, &macs, &v.RouterBindings} {
-		if err := c.List(ctx, l); err != nil {
-			return nil, err
-		}
+	var err error
+	var gs map[string]sbdb.SBGlobal
+	var macs map[string]sbdb.DVRMACBinding
+	if gs, err = tableOf[sbdb.SBGlobal](c, sbdb.SBGlobalTable); err != nil {
+		return nil, err
 	}
-	if len(gs) > 0 {
-		v.Global = &gs[0]
+	if v.Chassis, err = tableOf[sbdb.Chassis](c, sbdb.ChassisTable); err != nil {
+		return nil, err
 	}
-	v.Chassis = byUUID(chs, func(r sbdb.Chassis) string { return r.UUID })
-	v.ChassisPrivate = byUUID(cps, func(r sbdb.ChassisPrivate) string { return r.UUID })
-	v.Encaps = byUUID(encs, func(r sbdb.Encap) string { return r.UUID })
-	v.Datapaths = byUUID(dps, func(r sbdb.DatapathBinding) string { return r.UUID })
-	v.Ports = byUUID(pbs, func(r sbdb.PortBinding) string { return r.UUID })
-	v.index()
-	v.MACs = map[string]string{}
-	sort.Slice(macs, func(i, j int) bool { return macs[i].UUID < macs[j].UUID })
-	for _, m := range macs {
+	if v.ChassisPrivate, err = tableOf[sbdb.ChassisPrivate](c, sbdb.ChassisPrivateTable); err != nil {
+		return nil, err
+	}
+	if v.Encaps, err = tableOf[sbdb.Encap](c, sbdb.EncapTable); err != nil {
+		return nil, err
+	}
+	if v.Datapaths, err = tableOf[sbdb.DatapathBinding](c, sbdb.DatapathBindingTable); err != nil {
+		return nil, err
+	}
+	if v.Ports, err = tableOf[sbdb.PortBinding](c, sbdb.PortBindingTable); err != nil {
+		return nil, err
+	}
+	if macs, err = tableOf[sbdb.DVRMACBinding](c, sbdb.DVRMACBindingTable); err != nil {
+		return nil, err
+	}
+	if v.rbRows, err = tableOf[sbdb.DVRRouterBinding](c, sbdb.DVRRouterBindingTable); err != nil {
+		return nil, err
+	}
+	for _, g := range gs {
+		v.Global = &g
+		break // maxRows 1
+	}
+	v.indexPorts()
+	v.macRows, v.MACs = macs, map[string]string{}
+	for _, u := range sortedKeys(macs) {
+		m := macs[u]
 		v.MACs[m.ChassisName] = m.MAC
-		v.macRows[m.UUID] = m
 	}
-	sort.Slice(v.RouterBindings, func(i, j int) bool { return v.RouterBindings[i].UUID < v.RouterBindings[j].UUID })
-	for _, rb := range v.RouterBindings {
-		v.rbRows[rb.UUID] = rb
+	for _, u := range sortedKeys(v.rbRows) {
+		v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
 	}
 	return v, nil
 }
 
-func readLocal(ctx context.Context, c client.Client) (*LocalView, error) {
-	var roots []vswitchd.OpenvSwitch
-	var brs []vswitchd.Bridge
-	var ports []vswitchd.Port
-	var ifs []vswitchd.Interface
-	for _, l := range []any{&roots, &brs, &ports, &ifs} {
-		if err := c.List(ctx, l); err != nil {
-			return nil, err
+// tableOf is a table of the monitor's cache by UUID, without the deep copy
+// of every row that List makes: each row's maps, slices and strings are
+// the cache's own. They are read only, and stay valid: libovsdb replaces a
+// row that changes by a new copy and never edits one it holds
+// (cache.RowCache.RowsShallow).
+func tableOf[T any](c client.Client, table string) (map[string]T, error) {
+	tc := c.Cache()
+	if tc == nil {
+		return nil, errors.New("the monitor's cache is not ready")
+	}
+	out := map[string]T{}
+	rc := tc.Table(table)
+	if rc == nil {
+		return out, nil
+	}
+	rows := rc.RowsShallow()
+	out = make(map[string]T, len(rows))
+	for u, m := range rows {
+		if r, ok := m.(*T); ok {
+			out[u] = *r
 		}
 	}
-	v := &LocalView{}
-	if len(roots) > 0 {
-		v.Root = &roots[0]
-	}
-	v.Bridges = byUUID(brs, func(r vswitchd.Bridge) string { return r.UUID })
-	v.Ports = byUUID(ports, func(r vswitchd.Port) string { return r.UUID })
-	v.Interfaces = byUUID(ifs, func(r vswitchd.Interface) string { return r.UUID })
-	return v, nil
+	return out, nil
 }
 
-func byUUID[T any](rows []T, key func(T) string) map[string]T {
-	m := make(map[string]T, len(rows))
-	for _, r := range rows {
-		m[key(r)] = r
+func readLocal(_ context.Context, c client.Client) (*LocalView, error) {
+	v := &LocalView{}
+	var err error
+	var roots map[string]vswitchd.OpenvSwitch
+	if roots, err = tableOf[vswitchd.OpenvSwitch](c, vswitchd.OpenvSwitchTable); err != nil {
+		return nil, err
 	}
-	return m
+	for _, r := range roots {
+		v.Root = &r
+		break // maxRows 1
+	}
+	if v.Bridges, err = tableOf[vswitchd.Bridge](c, vswitchd.BridgeTable); err != nil {
+		return nil, err
+	}
+	if v.Ports, err = tableOf[vswitchd.Port](c, vswitchd.PortTable); err != nil {
+		return nil, err
+	}
+	if v.Interfaces, err = tableOf[vswitchd.Interface](c, vswitchd.InterfaceTable); err != nil {
+		return nil, err
+	}
+	return v, nil
 }

@@ -76,6 +76,8 @@ func report(w io.Writer, r *sizeResult) {
 	fmt.Fprintf(w, "| RSS after the cold start (peak) | %s (%s) | | | ≤ 100 MiB at 20,000 | %s |\n", mib(c.mem.RSS), mib(c.mem.HWM),
 		met(c.mem.HWM <= 100<<20 || r.total() < 20000, mib(c.mem.HWM-100<<20)+" over"))
 	fmt.Fprintf(w, "| RSS at the end (peak) | %s (%s) | | | | |\n", mib(r.memEnd.RSS), mib(r.memEnd.HWM))
+	r.heapCold.row(w, "after the cold start")
+	r.heapEnd.row(w, "at the end")
 	if len(c.timeline) > 0 {
 		tl := c.timeline
 		if len(tl) > 12 {
@@ -86,5 +88,7 @@ func report(w io.Writer, r *sizeResult) {
 	if len(c.warnings) > 0 {
 		fmt.Fprintf(w, "\nWarnings logged by dvr-chassis during the cold start (%d), first: %q\n", len(c.warnings), c.warnings[0])
 	}
+	r.heapCold.profileText(w, "after the cold start")
+	r.heapEnd.profileText(w, "at the end")
 	fmt.Fprintf(w, "\nCPU profile of dvr-chassis over the single changes (`go tool pprof -top %s`):\n\n```\n%s\n```\n", r.profileFile, r.profile)
 }

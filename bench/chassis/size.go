@@ -20,6 +20,7 @@ type sizeResult struct {
 	floor              floorResult
 	changes            []changeSet
 	memEnd             benchkit.Memory
+	heapCold, heapEnd  heapStat
 	profile            string // pprof -top of the single changes
 	profileFile        string
 	flowsEnd           map[string]int
@@ -55,6 +56,17 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	if r.cold, err = coldStartInto(ctx, cfg, st, ch, r.cold); err != nil {
 		return nil, err
 	}
+	dir := cfg.profileDir
+	if dir == "" {
+		if dir, err = benchkit.TempDir("chprof"); err != nil {
+			return nil, err
+		}
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	r.heapCold = ch.m.heap(filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-cold-%d.pprof", s.total())))
+	benchkit.Logf("%d ports: after the cold start RSS %s (peak %s), Go heap live %s, in use %s (load %s)", s.total(),
+		mib(r.cold.mem.RSS), mib(r.cold.mem.HWM), mib(r.heapCold.alloc), mib(r.heapCold.inuse), benchkit.LoadAvg())
 	benchkit.Logf("%d ports: cold start %v; the floor on a fresh hypervisor", s.total(), r.cold.done.Round(time.Millisecond))
 	fhv, err := bootHV("floor", "floor")
 	if err != nil {
@@ -70,14 +82,6 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 
 	// A CPU profile over the single changes (the pprof handler answers
 	// when its window ends).
-	dir := cfg.profileDir
-	if dir == "" {
-		if dir, err = benchkit.TempDir("chprof"); err != nil {
-			return nil, err
-		}
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
 	r.profileFile = filepath.Join(dir, fmt.Sprintf("dvr-chassis-changes-%d.pprof", s.total()))
 	window := 30 * time.Second
 	if cfg.quick {
@@ -118,6 +122,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	}
 	r.flowsEnd = map[string]int{"br-int": m.flows("br-int"), "br-tun": m.flows("br-tun")}
 	r.memEnd = ch.memory()
+	r.heapEnd = ch.m.heap(filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-end-%d.pprof", s.total())))
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("dvr-chassis-%d.log", s.total())), []byte(ch.log.Text()), 0o644)
 	r.loadAt = benchkit.LoadAvg()
 	return r, nil

@@ -46,7 +46,8 @@ type Bridge struct {
 	lastErr error
 
 	syncMu sync.Mutex
-	st     state // under syncMu
+	st     state  // under syncMu
+	hash   hasher // the installed set's hash seeds
 
 	installed atomic.Int64
 	flowMods  atomic.Uint64
@@ -72,7 +73,7 @@ func New(cfg Config) *Bridge {
 		cfg.MaxBackoff = max(2*time.Second, cfg.MinBackoff)
 	}
 	cfg.Log = cfg.Log.WithField("bridge", cfg.Bridge)
-	return &Bridge{cfg: cfg, lastErr: errors.New("not connected yet")}
+	return &Bridge{cfg: cfg, lastErr: errors.New("not connected yet"), hash: newHasher()}
 }
 
 // Socket is the mgmt socket Run dials.
@@ -160,14 +161,12 @@ func (b *Bridge) current() (*conn, uint64, error) {
 
 // state is what Sync believes is installed, for one connection.
 type state struct {
-	gen       uint64 // 0: unknown, read back before the next Sync
-	installed map[flows.Key]flows.Entry
+	gen uint64 // 0: unknown, read back before the next Sync
+	// installed are the flows of ours on the bridge, one compact record
+	// each (installed.go), by identity.
+	installed map[flowID]instFlow
 	// scopes indexes installed by its cookies' scope (scope.go).
-	scopes map[flows.Scope]map[flows.Key]struct{}
-	// raw holds the match TLVs of read-back flows whose match is in no
-	// desired flow (their Key.Match is a placeholder): a strict delete
-	// needs them.
-	raw map[flows.Key][]byte
+	scopes map[flows.Scope]map[flowID]struct{}
 	// rejected are desired flows OVS refused, not sent again while they
 	// stay desired unchanged.
 	rejected map[flows.Key]flows.Entry

@@ -106,21 +106,20 @@ func canonKey(table uint8, priority uint16, tlvs []byte) (string, error) {
 
 // desiredRef is a desired flow as the read-back looks it up.
 type desiredRef struct {
-	e     flows.Entry
-	instr []byte
+	e            flows.Entry
+	match, instr []byte
 }
 
-// readBack turns the flows of ours on the bridge into installed entries
-// in Diff's terms, without decoding actions: a flow whose table,
-// priority and match (canonical bytes) are a desired flow's takes that
-// flow's Key, and its Actions too when its instructions are byte for
-// byte our encoding of the desired actions and its cookie is the desired
-// one (else a placeholder that makes it a Modify). A flow matching no
-// desired flow gets a placeholder Key (and its raw match is kept for the
-// strict delete). Learned flows are left out.
-func readBack(ctx context.Context, c *conn, desired []flows.Entry) (map[flows.Key]flows.Entry, map[flows.Key][]byte, error) {
-	installed := map[flows.Key]flows.Entry{}
-	raw := map[flows.Key][]byte{}
+// readBack turns the flows of ours on the bridge into installed records
+// without decoding actions: a flow whose table, priority and match
+// (canonical bytes) are a desired flow's takes that flow's identity, and
+// its actions too when its instructions are byte for byte our encoding of
+// the desired actions and its cookie is the desired one (else a
+// placeholder's, which makes it a Modify). A flow matching no desired
+// flow gets a placeholder identity, and keeps the match OVS gave for the
+// strict delete. Learned flows are left out.
+func readBack(ctx context.Context, c *conn, h hasher, desired []flows.Entry) (map[flowID]instFlow, error) {
+	installed := map[flowID]instFlow{}
 	var idx map[string]desiredRef // built at the first flow: an empty bridge costs no compiling
 	err := readFlows(ctx, c, func(f readFlow) error {
 		if !f.cookie.Ours() || f.cookie.Learned() {
@@ -129,27 +128,37 @@ func readBack(ctx context.Context, c *conn, desired []flows.Entry) (map[flows.Ke
 		if idx == nil {
 			idx = index(desired)
 		}
-		k, err := canonKey(f.table, f.priority, f.match)
+		id, r, err := h.readRecord(idx, f)
 		if err != nil {
 			return err
 		}
-		if d, ok := idx[k]; ok {
-			e := flows.Entry{Key: d.e.Key, Cookie: f.cookie, Actions: d.e.Actions}
-			if !bytes.Equal(f.instr, d.instr) {
-				e.Actions = "<read back: instructions " + hex.EncodeToString(f.instr) + ">"
-			}
-			installed[e.Key] = e
-			return nil
-		}
-		key := flows.Key{Table: f.table, Priority: f.priority, Match: "<read back: match " + hex.EncodeToString(f.match) + ">"}
-		installed[key] = flows.Entry{Key: key, Cookie: f.cookie, Actions: "<read back>"}
-		raw[key] = append([]byte(nil), f.match...)
+		installed[id] = r
 		return nil
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return installed, raw, nil
+	return installed, nil
+}
+
+// readRecord is the installed record of one flow read back, given the
+// desired flows by canonical identity (index).
+func (h hasher) readRecord(idx map[string]desiredRef, f readFlow) (flowID, instFlow, error) {
+	k, err := canonKey(f.table, f.priority, f.match)
+	if err != nil {
+		return flowID{}, instFlow{}, err
+	}
+	if d, ok := idx[k]; ok {
+		r := installedFlow(h, d.e, d.match)
+		r.cookie = f.cookie
+		if !bytes.Equal(f.instr, d.instr) {
+			r.actions = h.actions("<read back: instructions " + hex.EncodeToString(f.instr) + ">")
+		}
+		return h.id(d.e.Key), r, nil
+	}
+	key := flows.Key{Table: f.table, Priority: f.priority, Match: "<read back: match " + hex.EncodeToString(f.match) + ">"}
+	return h.id(key), instFlow{cookie: f.cookie, actions: h.actions("<read back>"), match: string(f.match),
+		priority: f.priority, table: f.table}, nil
 }
 
 // index is the desired flows by canonical identity.
@@ -167,7 +176,7 @@ func index(desired []flows.Entry) map[string]desiredRef {
 		if err != nil {
 			continue
 		}
-		idx[k] = desiredRef{e: e, instr: comp.instr}
+		idx[k] = desiredRef{e: e, match: comp.match, instr: comp.instr}
 	}
 	return idx
 }

@@ -43,25 +43,15 @@ func (b *Bridge) syncScopes(ctx context.Context, desired map[flows.Scope][]flows
 	if b.st.gen != gen {
 		return rep, ErrStale
 	}
-	var want, have []flows.Entry
-	for s, es := range desired {
+	var want []flows.Entry
+	for _, es := range desired {
 		want = append(want, es...)
-		for k := range b.st.scopes[s] {
-			have = append(have, b.st.installed[k])
-		}
 	}
-	ch := flows.Diff(want, have)
-	add := ch.Add[:0]
-	for _, e := range ch.Add {
-		switch h, ok := b.st.installed[e.Key]; {
-		case !ok:
-			add = append(add, e)
-		case h != e:
-			ch.Modify = append(ch.Modify, e) // another scope's flow: the add replaces it
-		}
-	}
-	ch.Add = add
-	rep.Conflicts = ch.Conflicts
+	// A desired flow whose identity another scope's flow holds is a
+	// modify (the add replaces it) unless equal; only the desired scopes'
+	// flows are deleted.
+	ch := b.st.diff(b.hash, want, func(s flows.Scope) bool { _, ok := desired[s]; return ok })
+	rep.Conflicts = ch.conflicts
 	ops, held := b.plan(ch, &rep)
 	for k, e := range b.st.rejected {
 		if _, ok := desired[e.Cookie.Scope()]; ok {
@@ -74,61 +64,27 @@ func (b *Bridge) syncScopes(ctx context.Context, desired map[flows.Scope][]flows
 	return rep, b.send(ctx, c, ops, &rep)
 }
 
-// index builds the scope index of the installed set.
-func (s *state) index() {
-	s.scopes = map[flows.Scope]map[flows.Key]struct{}{}
-	for k, e := range s.installed {
-		s.scopeSet(e.Cookie.Scope())[k] = struct{}{}
-	}
-}
-
-func (s *state) scopeSet(sc flows.Scope) map[flows.Key]struct{} {
-	m := s.scopes[sc]
-	if m == nil {
-		m = map[flows.Key]struct{}{}
-		s.scopes[sc] = m
-	}
-	return m
-}
-
-// put records e as installed (replacing the flow of its identity).
-func (s *state) put(e flows.Entry) {
-	if old, ok := s.installed[e.Key]; ok && old.Cookie.Scope() != e.Cookie.Scope() {
-		s.unindex(old)
-	}
-	s.installed[e.Key] = e
-	s.scopeSet(e.Cookie.Scope())[e.Key] = struct{}{}
-}
-
-// drop records the flow of identity k as gone.
-func (s *state) drop(k flows.Key) {
-	if old, ok := s.installed[k]; ok {
-		s.unindex(old)
-		delete(s.installed, k)
-	}
-}
-
-func (s *state) unindex(e flows.Entry) {
-	sc := e.Cookie.Scope()
-	if m := s.scopes[sc]; m != nil {
-		delete(m, e.Key)
-		if len(m) == 0 {
-			delete(s.scopes, sc)
-		}
-	}
-}
-
-// InstalledEntries is a copy of the flows of ours believed installed
-// (nil while unknown), for a caller's check against a full recompute.
-func (b *Bridge) InstalledEntries() []flows.Entry {
+// Diff is what a Sync of desired would change, sent nowhere: for a
+// caller's check against a full recompute (while the installed set is
+// unknown, every desired flow is an add). A deletion's entry shows the
+// installed flow's match in wire form (its text is not kept).
+func (b *Bridge) Diff(desired []flows.Entry) flows.Changes {
 	b.syncMu.Lock()
 	defer b.syncMu.Unlock()
-	if b.st.gen == 0 {
-		return nil
+	st := b.st
+	if st.gen == 0 {
+		st = state{}
 	}
-	out := make([]flows.Entry, 0, len(b.st.installed))
-	for _, e := range b.st.installed {
-		out = append(out, e)
+	ch := st.diff(b.hash, desired, nil)
+	out := flows.Changes{Conflicts: ch.conflicts}
+	for _, x := range ch.add {
+		out.Add = append(out.Add, x.e)
+	}
+	for _, x := range ch.modify {
+		out.Modify = append(out.Modify, x.e)
+	}
+	for _, d := range ch.del {
+		out.Delete = append(out.Delete, d.f.entry())
 	}
 	return out
 }

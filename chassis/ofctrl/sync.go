@@ -50,7 +50,8 @@ func (r Rejection) String() string {
 
 // op is one flow-mod of a bundle.
 type op struct {
-	e    flows.Entry
+	e    flows.Entry // a deletion's is its installed record's entry()
+	id   flowID
 	kind opKind
 	fm   flowMod
 }
@@ -91,20 +92,16 @@ func (b *Bridge) sync(ctx context.Context, desired []flows.Entry) (Report, error
 	}
 	if b.st.gen != gen {
 		b.st.reset()
-		inst, raw, err := readBack(ctx, c, desired)
+		inst, err := readBack(ctx, c, b.hash, desired)
 		if err != nil {
 			return rep, err
 		}
-		b.st = state{gen: gen, installed: inst, raw: raw, rejected: map[flows.Key]flows.Entry{}}
+		b.st = state{gen: gen, installed: inst, rejected: map[flows.Key]flows.Entry{}}
 		b.st.index()
 		rep.ReadBack = true
 	}
-	have := make([]flows.Entry, 0, len(b.st.installed))
-	for _, e := range b.st.installed {
-		have = append(have, e)
-	}
-	ch := flows.Diff(desired, have)
-	rep.Conflicts = ch.Conflicts
+	ch := b.st.diff(b.hash, desired, nil)
+	rep.Conflicts = ch.conflicts
 	ops, rejected := b.plan(ch, &rep)
 	b.st.rejected = rejected
 	return rep, b.send(ctx, c, ops, &rep)
@@ -132,44 +129,35 @@ func (b *Bridge) send(ctx context.Context, c *conn, ops []op, rep *Report) error
 		}
 		switch o.kind {
 		case opAdd, opModify:
-			b.st.put(o.e)
-			delete(b.st.raw, o.e.Key)
+			b.st.put(o.id, installedFlow(b.hash, o.e, o.fm.c.match))
 			if o.kind == opAdd {
 				rep.Added++
 			} else {
 				rep.Modified++
 			}
 		case opDelete:
-			b.st.drop(o.e.Key)
-			delete(b.st.raw, o.e.Key)
+			b.st.drop(o.id)
 			rep.Deleted++
 		}
 	}
 	return nil
 }
 
-// plan compiles the changes into flow-mods: deletes first, then adds and
-// modifies (both OFPFC_ADD). Desired flows OVS already refused, unchanged,
-// are held back; the rest that do not compile are reported. It returns
-// the rejections still held.
-func (b *Bridge) plan(ch flows.Changes, rep *Report) ([]op, map[flows.Key]flows.Entry) {
+// plan compiles the changes into flow-mods: deletes first (with the match
+// the installed record holds), then adds and modifies (both OFPFC_ADD).
+// Desired flows OVS already refused, unchanged, are held back; the rest
+// that do not compile are reported. It returns the rejections still held.
+func (b *Bridge) plan(ch changes, rep *Report) ([]op, map[flows.Key]flows.Entry) {
 	held := map[flows.Key]flows.Entry{}
-	ops := make([]op, 0, len(ch.Delete)+len(ch.Add)+len(ch.Modify))
-	for _, e := range ch.Delete {
-		m, ok := b.st.raw[e.Key]
-		if !ok {
-			var err error
-			if m, err = compileMatch(e.Match); err != nil {
-				rep.Rejected = append(rep.Rejected, Rejection{Entry: e, Delete: true, Err: fmt.Errorf("flow %q: %w", e.String(), err)})
-				continue
-			}
-		}
-		ops = append(ops, op{e: e, kind: opDelete, fm: flowMod{command: flowModDeleteStrict, table: e.Table,
-			priority: e.Priority, cookie: uint64(flows.CookieOwner), cookieMask: uint64(flows.CookieOwnerMask),
-			c: compiled{match: m}}})
+	ops := make([]op, 0, len(ch.del)+len(ch.add)+len(ch.modify))
+	for _, d := range ch.del {
+		ops = append(ops, op{e: d.f.entry(), id: d.id, kind: opDelete, fm: flowMod{command: flowModDeleteStrict, table: d.f.table,
+			priority: d.f.priority, cookie: uint64(flows.CookieOwner), cookieMask: uint64(flows.CookieOwnerMask),
+			c: compiled{match: []byte(d.f.match)}}})
 	}
-	add := func(es []flows.Entry, kind opKind) {
-		for _, e := range es {
+	add := func(cs []change, kind opKind) {
+		for _, x := range cs {
+			e := x.e
 			if r, ok := b.st.rejected[e.Key]; ok && r == e {
 				held[e.Key] = e
 				rep.StillRejected++
@@ -181,12 +169,12 @@ func (b *Bridge) plan(ch flows.Changes, rep *Report) ([]op, map[flows.Key]flows.
 				held[e.Key] = e
 				continue
 			}
-			ops = append(ops, op{e: e, kind: kind, fm: flowMod{command: flowModAdd, table: e.Table,
+			ops = append(ops, op{e: e, id: x.id, kind: kind, fm: flowMod{command: flowModAdd, table: e.Table,
 				priority: e.Priority, cookie: uint64(e.Cookie), c: comp}})
 		}
 	}
-	add(ch.Add, opAdd)
-	add(ch.Modify, opModify)
+	add(ch.add, opAdd)
+	add(ch.modify, opModify)
 	return ops, held
 }
 

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+)
+
+// heapStat is dvr-chassis' Go heap at one moment: a heap profile taken
+// right after a forced GC (pprof's ?gc=1), so its inuse_space is the live
+// heap, and the runtime's own figures from the same handler.
+type heapStat struct {
+	file      string // the profile (go tool pprof -sample_index=inuse_space)
+	top       string // its top entries
+	inuse     int64  // HeapInuse: spans holding objects (live + fragmentation)
+	alloc     int64  // HeapAlloc: live objects after that GC
+	sys, idle int64  // Sys (everything from the OS), HeapIdle
+	released  int64  // HeapReleased (returned to the OS)
+	err       error
+}
+
+// heap takes a heap profile of dvr-chassis (after a GC) into file, and
+// its MemStats.
+func (s *scraper) heap(file string) heapStat {
+	h := heapStat{file: file}
+	if h.err = s.fetch("/debug/pprof/heap?gc=1", func(r io.Reader) error {
+		f, err := os.Create(file)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(f, r)
+		return err
+	}); h.err != nil {
+		return h
+	}
+	h.err = s.fetch("/debug/pprof/heap?debug=1", func(r io.Reader) error {
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 1<<20), 1<<24)
+		for sc.Scan() {
+			k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "# "), " = ")
+			if !ok {
+				continue
+			}
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				continue
+			}
+			switch k {
+			case "HeapInuse":
+				h.inuse = n
+			case "HeapAlloc":
+				h.alloc = n
+			case "Sys":
+				h.sys = n
+			case "HeapIdle":
+				h.idle = n
+			case "HeapReleased":
+				h.released = n
+			}
+		}
+		return sc.Err()
+	})
+	if h.err == nil {
+		h.top = heapTop(file)
+	}
+	return h
+}
+
+func (s *scraper) fetch(path string, read func(io.Reader) error) error {
+	resp, err := s.hc.Get(s.url + path)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("%s: %s", path, resp.Status)
+	}
+	return read(resp.Body)
+}
+
+// heapTop is the profile's top entries by live bytes.
+func heapTop(file string) string {
+	out, err := exec.Command("go", "tool", "pprof", "-sample_index=inuse_space", "-top", "-nodecount=20", file).CombinedOutput()
+	if err != nil {
+		return fmt.Sprintf("go tool pprof: %v: %s", err, out)
+	}
+	var keep []string
+	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}
+
+func (h heapStat) row(w io.Writer, when string) {
+	if h.err != nil {
+		fmt.Fprintf(w, "| Go heap %s | failed: %v | | | | |\n", when, h.err)
+		return
+	}
+	fmt.Fprintf(w, "| Go heap %s, after a GC: live (in use); from the OS, idle, released | %s (%s); %s, %s, %s | | | | |\n",
+		when, mib(h.alloc), mib(h.inuse), mib(h.sys), mib(h.idle), mib(h.released))
+}
+
+func (h heapStat) profileText(w io.Writer, when string) {
+	if h.err != nil {
+		return
+	}
+	fmt.Fprintf(w, "\nHeap profile of dvr-chassis %s (`go tool pprof -sample_index=inuse_space -top %s`):\n\n```\n%s\n```\n", when, h.file, h.top)
+}
