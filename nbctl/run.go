@@ -166,7 +166,7 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 		cctx, cancel = context.WithTimeout(ctx, connectTimeout)
 		defer cancel()
 	}
-	c, err := ovsdbrpc.DialLeader(cctx, eps, nbDatabase, tc, notify)
+	c, err := ovsdbrpc.DialLeaderWait(cctx, eps, nbDatabase, tc, notify)
 	if err != nil {
 		return fail(o.DB, err)
 	}

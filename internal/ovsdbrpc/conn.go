@@ -390,6 +390,41 @@ func DialLeader(ctx context.Context, endpoints []string, db string, tc *tls.Conf
 	return nil, de
 }
 
+// DialLeaderWait is DialLeader for a one-shot client that must not fail
+// because it ran during a RAFT election: while some member answers but
+// none is the connected leader (the leader was just killed or stepped
+// down, and the others have not elected one yet), it tries again, backing
+// off from 50 ms to 500 ms, until ctx ends; then it returns the last
+// *DialError. When no member answers at all (wrong addresses, every
+// server down) it fails at once, as DialLeader does.
+func DialLeaderWait(ctx context.Context, endpoints []string, db string, tc *tls.Config, notify func(string, json.RawMessage)) (*Conn, error) {
+	delay := 50 * time.Millisecond
+	for {
+		c, err := DialLeader(ctx, endpoints, db, tc, notify)
+		var de *DialError
+		if err == nil || !errors.As(err, &de) || !de.Electing() {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 500*time.Millisecond)
+	}
+}
+
+// Electing reports whether some member answered and said it is not the
+// leader: a cluster that may elect one soon.
+func (e *DialError) Electing() bool {
+	for _, f := range e.Failures {
+		if errors.Is(f.Err, ErrNotLeader) {
+			return true
+		}
+	}
+	return false
+}
+
 // DialError is why DialLeader found no usable member: one entry per
 // endpoint, in the order tried.
 type DialError struct{ Failures []EndpointError }
