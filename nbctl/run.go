@@ -59,7 +59,11 @@ func Run(ctx context.Context, o Options, chain []string) error {
 		return err
 	}
 	if waitNeeded {
-		return timeoutErr(ctx, w.wait(ctx, c, o, cfg))
+		redial := func(ctx context.Context) (*ovsdbrpc.Conn, error) {
+			nc, _, err := connect(ctx, o, w.notify)
+			return nc, err
+		}
+		return timeoutErr(ctx, w.wait(ctx, c, o, cfg, redial))
 	}
 	return nil
 }
