@@ -144,13 +144,13 @@ func (r NbctlResult) String() string {
 const NbctlHangGuard = 20 * time.Second
 
 // NbctlCmd prepares a dvr-nbctl process with args. Its environment is the
-// test's without DVR_NB_DB and DVR_SB_DB, plus env ("KEY=VALUE"). The
+// test's without DVR_NB_DB, DVR_SB_DB and the DVR_ SSL variables (ownEnv), plus env ("KEY=VALUE"). The
 // caller starts it.
 func NbctlCmd(ctx context.Context, tb testing.TB, env []string, args ...string) *exec.Cmd {
 	tb.Helper()
 	cmd := exec.CommandContext(ctx, NbctlBinary(tb), args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DVR_NB_DB=") && !strings.HasPrefix(kv, "DVR_SB_DB=") {
+		if !ownEnv(kv) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
