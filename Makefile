@@ -40,8 +40,11 @@ bench:
 	else bash scripts/bench.sh; fi
 
 # NB, SB, dvr-northd and three simulated hypervisors under ./run/demo with the seed topology.
+# CLUSTER=3: NB and SB as 3-member RAFT clusters; TLS=1: every connection on SSL (ovs-pki).
+CLUSTER ?= 1
+TLS     ?=
 demo:
-	@bash scripts/demo.sh
+	@CLUSTER='$(CLUSTER)' TLS='$(TLS)' bash scripts/demo.sh
 
 demo-down:
 	@bash scripts/demo-down.sh

@@ -29,11 +29,45 @@ type world struct {
 	nb, sb *ovsdbtest.Server
 	northd *ovsdbtest.Daemon
 	sbc    client.Client
+	// tls: every program (dvr-northd, dvr-nbctl, dvr-chassis) is given
+	// only the databases' ssl: remotes and a certificate of its own; the
+	// test's own reads use the unix sockets.
+	tls bool
 }
 
-func newWorld(t testing.TB, withNorthd bool) *world {
+// worldOpt configures newWorld.
+type worldOpt func(*worldCfg)
+
+type worldCfg struct {
+	db  []ovsdbtest.Option
+	tls bool
+}
+
+// clusters makes NB and SB 3-member RAFT clusters (every program gets the
+// comma list of the members).
+func clusters() worldOpt {
+	return func(c *worldCfg) { c.db = append(c.db, ovsdbtest.Clustered(3)) }
+}
+
+// overTLS puts every connection of the programs on ssl: (ovs-pki
+// certificates; a hypervisor reaches the SSL remotes through
+// hvtest.ForwardEndpoints).
+func overTLS() worldOpt {
+	return func(c *worldCfg) { c.db = append(c.db, ovsdbtest.WithSSL()); c.tls = true }
+}
+
+func newWorld(t testing.TB, withNorthd bool, opts ...worldOpt) *world {
 	t.Helper()
-	w := &world{t: t, nb: ovsdbtest.StartNB(t), sb: ovsdbtest.StartSB(t)}
+	var cfg worldCfg
+	for _, o := range opts {
+		o(&cfg)
+	}
+	w := &world{t: t, sb: ovsdbtest.StartSB(t, cfg.db...), tls: cfg.tls}
+	nbOpts := cfg.db
+	if cfg.tls { // one CA for both, as a deployment has
+		nbOpts = append(nbOpts, ovsdbtest.WithPKI(w.sb.PKI))
+	}
+	w.nb = ovsdbtest.StartNB(t, nbOpts...)
 	w.sbc = ovsdbtest.SBClient(t, w.sb.Endpoint(), ovsdbtest.MonitorAll())
 	w.nbctl("init")
 	if withNorthd {
@@ -42,8 +76,40 @@ func newWorld(t testing.TB, withNorthd bool) *world {
 	return w
 }
 
+// nbEP and sbEP are the database endpoints the programs are given.
+func (w *world) nbEP() string {
+	if w.tls {
+		return w.nb.SSLEndpoint()
+	}
+	return w.nb.Endpoint()
+}
+
+func (w *world) sbEP() string {
+	if w.tls {
+		return w.sb.SSLEndpoint()
+	}
+	return w.sb.Endpoint()
+}
+
+// tlsFlags are a program's SSL flags with a certificate whose CN is name
+// (nothing without TLS), signed by the one CA of both databases.
+func (w *world) tlsFlags(name string) []string {
+	if !w.tls {
+		return nil
+	}
+	p, err := w.sb.PKI.Sign(name)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return []string{"--private-key=" + p.Key, "--certificate=" + p.Cert, "--ca-cert=" + w.sb.PKI.CACert}
+}
+
 func (w *world) startNorthd() {
-	w.northd = ovsdbtest.StartDaemon(w.t, "dvr-northd", "--nb", w.nb.Endpoint(), "--sb", w.sb.Endpoint())
+	w.northd = w.newNorthd()
+}
+
+func (w *world) newNorthd() *ovsdbtest.Daemon {
+	return ovsdbtest.StartDaemon(w.t, "dvr-northd", append([]string{"--nb", w.nbEP(), "--sb", w.sbEP()}, w.tlsFlags("dvr-northd")...)...)
 }
 
 // seed writes the seed topology (router r1, sw1 10.0.1.0/24, sw2
@@ -67,7 +133,11 @@ func (w *world) nbctl(args ...string) string {
 
 func (w *world) nbctlTimeout(timeout time.Duration, args ...string) (string, error) {
 	var b bytes.Buffer
-	o := nbctl.Options{DB: w.nb.Endpoint(), Stdout: &b, Timeout: timeout}
+	o := nbctl.Options{DB: w.nbEP(), Stdout: &b, Timeout: timeout}
+	if w.tls {
+		p := w.nb.PKI
+		o.PrivateKey, o.Certificate, o.CACert = p.ClientKey, p.ClientCert, p.CACert
+	}
 	for len(args) > 0 && strings.HasPrefix(args[0], "--wait=") {
 		o.Wait = strings.TrimPrefix(args[0], "--wait=")
 		args = args[1:]
@@ -114,8 +184,9 @@ func (w *world) runs(hvs []*hvtest.HV) []*chassisRun {
 }
 
 func (c *chassisRun) args(extra ...string) []string {
-	return append([]string{"--sb", c.w.sb.Endpoint(), "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
-		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"}, extra...)
+	args := []string{"--sb", c.w.sbEP(), "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
+		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"}
+	return append(append(args, c.w.tlsFlags(c.hv.Name)...), extra...)
 }
 
 // start runs dvr-chassis inside the hypervisor (stopped by pid at cleanup).
@@ -126,6 +197,13 @@ func (c *chassisRun) start() {
 			c.w.t.Fatal(err)
 		}
 		return
+	}
+	if c.w.tls {
+		// The SB's SSL remotes, at the same addresses inside the
+		// hypervisor's netns.
+		if err := c.hv.ForwardEndpoints(c.w.sbEP()); err != nil {
+			c.w.t.Fatal(err)
+		}
 	}
 	c.p = c.hv.Spawn(ovsdbtest.Binary(c.w.t, "dvr-chassis"), c.args(c.extra...)...)
 	c.w.t.Cleanup(func() {

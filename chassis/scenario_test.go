@@ -197,7 +197,12 @@ func (c *chassisRun) routersBrief() string {
 // their ARP entries, and the ports it serves are up.
 func TestSeedScenarioOnHypervisors(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, true)
+	seedScenario(t, newWorld(t, true), nil)
+}
+
+// seedScenario runs the seed scenario's steps on w; after runs after each
+// step's change and before its --wait=hv (nil: nothing).
+func seedScenario(t *testing.T, w *world, after func(step string)) {
 	cs, _ := w.onUnderlay(3)
 	byName := map[string]*chassisRun{}
 	for _, c := range cs {
@@ -254,8 +259,8 @@ func TestSeedScenarioOnHypervisors(t *testing.T) {
 		{"08-chassis-removed", func() {
 			hv2 := byName["hv2"]
 			hv2.stop()
-			out, err := hv2.hv.Exec(ovsdbtest.Binary(t, "dvr-chassis"), "unregister", "--sb", w.sb.Endpoint(),
-				"--ovs-db", hv2.hv.Endpoint(), "--pidfile", hv2.pidfile)
+			out, err := hv2.hv.Exec(ovsdbtest.Binary(t, "dvr-chassis"), append([]string{"unregister", "--sb", w.sbEP(),
+				"--ovs-db", hv2.hv.Endpoint(), "--pidfile", hv2.pidfile}, w.tlsFlags("hv2")...)...)
 			if err != nil {
 				t.Fatalf("unregister hv2: %v: %s", err, out)
 			}
@@ -265,6 +270,9 @@ func TestSeedScenarioOnHypervisors(t *testing.T) {
 	}
 	for _, s := range steps {
 		s.do()
+		if after != nil {
+			after(s.name)
+		}
 		w.nbctl("--wait=hv", "sync")
 		for _, name := range s.running {
 			c := byName[name]

@@ -290,7 +290,10 @@ func RunReplica(ctx context.Context, o Options, chain []string, r *Replica) erro
 		return err
 	}
 	defer c.Close()
-	return timeoutErr(ctx, w.wait(ctx, c, o, cfg))
+	return timeoutErr(ctx, w.wait(ctx, c, o, cfg, func(ctx context.Context) (*ovsdbrpc.Conn, error) {
+		nc, _, err := connect(ctx, o, w.notify)
+		return nc, err
+	}))
 }
 
 // replicaDB is the DB of a chain run by the daemon.

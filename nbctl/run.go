@@ -59,7 +59,11 @@ func Run(ctx context.Context, o Options, chain []string) error {
 		return err
 	}
 	if waitNeeded {
-		return timeoutErr(ctx, w.wait(ctx, c, o, cfg))
+		redial := func(ctx context.Context) (*ovsdbrpc.Conn, error) {
+			nc, _, err := connect(ctx, o, w.notify)
+			return nc, err
+		}
+		return timeoutErr(ctx, w.wait(ctx, c, o, cfg, redial))
 	}
 	return nil
 }
@@ -166,7 +170,7 @@ func connect(ctx context.Context, o Options, notify func(string, json.RawMessage
 		cctx, cancel = context.WithTimeout(ctx, connectTimeout)
 		defer cancel()
 	}
-	c, err := ovsdbrpc.DialLeader(cctx, eps, nbDatabase, tc, notify)
+	c, err := ovsdbrpc.DialLeaderWait(cctx, eps, nbDatabase, tc, notify)
 	if err != nil {
 		return fail(o.DB, err)
 	}

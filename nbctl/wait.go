@@ -77,11 +77,14 @@ func (w *watcher) notify(method string, params json.RawMessage) {
 
 // wait watches NB_Global alone until the barrier for cfg is passed (o.Wait
 // says which). When ctx expires first, the error says who is behind.
-func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int) error {
+// When the session is lost (the member it is on was killed or left the
+// cluster), redial (nil: none) gives another, and the watch goes on
+// there: counters only grow, so the fresh monitor's first look carries
+// on from where the last left off. Only when no session can be had is
+// the loss an error.
+func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int, redial func(context.Context) (*ovsdbrpc.Conn, error)) error {
 	mode := o.Wait
-	req := map[string]any{nbdb.NBGlobalTable: map[string]any{"columns": []string{"nb_cfg", "sb_cfg", "hv_cfg"}}}
-	var initial tableUpdate
-	if err := c.Call(ctx, "monitor", []any{nbDatabase, "nbcfg", req}, &initial); err != nil {
+	if err := w.watch(ctx, c); err != nil {
 		if ctx.Err() != nil { // timed out before the first look: no "during the wait"
 			f := gatherFacts(c, o, cfg, cfgs{}, cfgs{})
 			f.start = f.last
@@ -89,10 +92,15 @@ func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int
 		}
 		return fmt.Errorf("cannot watch NB_Global: %w", err)
 	}
-	w.apply(initial)
 	w.mu.Lock()
 	w.start = w.last
 	w.mu.Unlock()
+	orig := c
+	defer func() {
+		if c != orig {
+			c.Close()
+		}
+	}()
 	for {
 		w.mu.Lock()
 		last := w.last
@@ -103,7 +111,26 @@ func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int
 		select {
 		case <-w.wake:
 		case <-c.Done():
-			return fmt.Errorf("lost the database while waiting: %v", c.Err())
+			lost := c.Err()
+			if redial == nil {
+				return fmt.Errorf("lost the database while waiting: %v", lost)
+			}
+			nc, err := redial(ctx)
+			if err == nil {
+				if err = w.watch(ctx, nc); err != nil {
+					nc.Close()
+				}
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return &waitError{msg: fmt.Sprintf("lost the database while waiting (%v) and found no other member in time", lost), err: ctx.Err()}
+				}
+				return fmt.Errorf("lost the database while waiting: %v; no other member: %w", lost, err)
+			}
+			if c != orig {
+				c.Close()
+			}
+			c = nc
 		case <-ctx.Done():
 			w.mu.Lock()
 			start := w.start
@@ -111,6 +138,17 @@ func (w *watcher) wait(ctx context.Context, c *ovsdbrpc.Conn, o Options, cfg int
 			return &waitError{msg: explainWait(gatherFacts(c, o, cfg, start, last)), err: ctx.Err()}
 		}
 	}
+}
+
+// watch starts the NB_Global monitor on c and applies its first look.
+func (w *watcher) watch(ctx context.Context, c *ovsdbrpc.Conn) error {
+	req := map[string]any{nbdb.NBGlobalTable: map[string]any{"columns": []string{"nb_cfg", "sb_cfg", "hv_cfg"}}}
+	var initial tableUpdate
+	if err := c.Call(ctx, "monitor", []any{nbDatabase, "nbcfg", req}, &initial); err != nil {
+		return err
+	}
+	w.apply(initial)
+	return nil
 }
 
 // waitError is a timed-out wait: its message says who is behind, and it

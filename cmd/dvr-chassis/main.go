@@ -37,9 +37,9 @@ func commonFlags() []cli.Flag {
 		&cli.StringFlag{Name: "sb", Usage: "SB database (required): unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster (any member: not leader-only)", EnvVars: []string{"DVR_SB_DB"}},
 		&cli.StringFlag{Name: "ovs-db", Value: "unix:/var/run/openvswitch/db.sock", Usage: "the local Open_vSwitch database"},
 		&cli.StringFlag{Name: "system-id", Usage: "the chassis name (default: the local Open_vSwitch external_ids:system-id)"},
-		&cli.StringFlag{Name: "private-key", Usage: "SSL private key file (for ssl: endpoints)"},
-		&cli.StringFlag{Name: "certificate", Usage: "SSL certificate file"},
-		&cli.StringFlag{Name: "ca-cert", Usage: "SSL CA certificate file"},
+		&cli.StringFlag{Name: "private-key", Usage: "SSL private key file (for ssl: endpoints)", EnvVars: []string{"DVR_PRIVATE_KEY"}},
+		&cli.StringFlag{Name: "certificate", Usage: "SSL certificate file", EnvVars: []string{"DVR_CERTIFICATE"}},
+		&cli.StringFlag{Name: "ca-cert", Usage: "SSL CA certificate file", EnvVars: []string{"DVR_CA_CERT"}},
 		&cli.StringFlag{Name: "pidfile", Usage: "write the process id to this file and hold a lock on it: a second instance with the same file refuses to start (removed on exit); unregister refuses while a live daemon holds it"},
 	}
 }

@@ -381,3 +381,25 @@ func TestWaitSyncWithoutWait(t *testing.T) {
 		t.Fatalf("a write without --wait bumped nb_cfg %d -> %d", before, after)
 	}
 }
+
+// In a RAFT cluster, the NB leader killed -9 while dvr-nbctl waits for
+// northd: it finds the new leader, watches NB_Global there and returns
+// once the barrier is passed, as the standalone server going away is an
+// error (TestWaitDatabaseGoesAway) only because nothing is left to watch.
+func TestWaitSurvivesNBLeaderKill(t *testing.T) {
+	t.Parallel()
+	nb := ovsdbtest.StartNB(t, ovsdbtest.Clustered(3))
+	db := "--db=" + nb.Endpoint()
+	mustOK(t, ovsdbtest.RunNbctl(t, db, "init"))
+	p := startNbctl(t, db, "--wait=sb", "--timeout=60", "ls-add", "w1")
+	n := waitNbCfg(t, nb, 0, p)
+	old := nb.Leader()
+	nb.KillMember(old)
+	if err := nb.WaitLeader(30 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	stillWaiting(t, p, "after the NB leader was killed")
+	setCfg(t, nb, "sb_cfg", n)
+	r := mustOK(t, p.wait())
+	t.Logf("killed NB m%d while waiting; dvr-nbctl returned: %q %q", old.Index, r.Stdout, r.Stderr)
+}

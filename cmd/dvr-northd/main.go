@@ -28,9 +28,9 @@ func main() {
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "nb", Usage: "NB database: unix:PATH, tcp:IP:PORT, ssl:IP:PORT; a comma list for a RAFT cluster", EnvVars: []string{"DVR_NB_DB"}, Required: true},
 			&cli.StringFlag{Name: "sb", Usage: "SB database, same forms", EnvVars: []string{"DVR_SB_DB"}, Required: true},
-			&cli.StringFlag{Name: "private-key", Usage: "SSL private key file"},
-			&cli.StringFlag{Name: "certificate", Usage: "SSL certificate file"},
-			&cli.StringFlag{Name: "ca-cert", Usage: "SSL CA certificate file"},
+			&cli.StringFlag{Name: "private-key", Usage: "SSL private key file", EnvVars: []string{"DVR_PRIVATE_KEY"}},
+			&cli.StringFlag{Name: "certificate", Usage: "SSL certificate file", EnvVars: []string{"DVR_CERTIFICATE"}},
+			&cli.StringFlag{Name: "ca-cert", Usage: "SSL CA certificate file", EnvVars: []string{"DVR_CA_CERT"}},
 			&cli.StringFlag{Name: "dvr-base-mac", Usage: "DVR base MAC, overriding NB_Global options:dvr_base_mac (default fa:16:3f:00:00:00)"},
 			&cli.StringFlag{Name: "log-level", Value: "info", Usage: "panic|fatal|error|warn|info|debug|trace"},
 			&cli.StringFlag{Name: "log-format", Value: "text", Usage: "text|json"},

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/dvr-ovn/dvr/internal/hvtest"
+	"github.com/dvr-ovn/dvr/internal/pki"
 	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 )
 
@@ -26,7 +27,35 @@ type sandbox struct {
 // boot brings up the underlay and the hypervisors, a dvr-chassis in each,
 // plugs the VMs and writes the state file. On error it returns what it
 // made, for close.
-func boot(run, sb, chassisBin string, placement fixtures.Placement) (*sandbox, error) {
+// sbConfig is how the sandbox's programs reach the SB.
+type sbConfig struct {
+	chassis string // --sb of every dvr-chassis
+	read    string // dvr-sandbox's own reads (ovsdb-client)
+	pki     string // "" or the CA that signs each chassis' certificate
+}
+
+// chassisTLS gives a hypervisor's dvr-chassis a certificate of its own
+// (CN = its chassis name, as SB RBAC matches) and forwards the SB's
+// ssl:/tcp: remotes into its netns; nothing without a PKI.
+func chassisTLS(hv *hvtest.HV, sb sbConfig) ([]string, error) {
+	if err := hv.ForwardEndpoints(sb.chassis); err != nil {
+		return nil, err
+	}
+	if sb.pki == "" {
+		return nil, nil
+	}
+	ca, err := pki.Open(sb.pki)
+	if err != nil {
+		return nil, err
+	}
+	pair, err := ca.Sign(hv.SystemID)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"--private-key=" + pair.Key, "--certificate=" + pair.Cert, "--ca-cert=" + ca.CACert}, nil
+}
+
+func boot(run string, sb sbConfig, chassisBin string, placement fixtures.Placement) (*sandbox, error) {
 	if _, err := os.Stat(chassisBin); err != nil {
 		return nil, fmt.Errorf("dvr-chassis: %w (make build)", err)
 	}
@@ -53,20 +82,24 @@ func boot(run, sb, chassisBin string, placement fixtures.Placement) (*sandbox, e
 			return s, err
 		}
 		s.logs = append(s.logs, log)
-		p, err := hv.Launch(log, chassisBin, "--sb", sb, "--ovs-db", hv.Endpoint(), "--datapath-type=netdev",
-			"--encap-ip", hv.Uplink.IP(), "--pidfile", filepath.Join(hv.Dir, "dvr-chassis.pid"))
+		tlsArgs, err := chassisTLS(hv, sb)
+		if err != nil {
+			return s, err
+		}
+		p, err := hv.Launch(log, chassisBin, append([]string{"--sb", sb.chassis, "--ovs-db", hv.Endpoint(), "--datapath-type=netdev",
+			"--encap-ip", hv.Uplink.IP(), "--pidfile", filepath.Join(hv.Dir, "dvr-chassis.pid")}, tlsArgs...)...)
 		if err != nil {
 			return s, err
 		}
 		s.chassis[i] = p
 	}
 	for i, hv := range hvs {
-		if err := s.waitChassis(i, sb); err != nil {
+		if err := s.waitChassis(i, sb.read); err != nil {
 			return s, err
 		}
 		logf("%s: dvr-chassis registered (pid %d), br-int and br-tun made", hv.Name, s.chassis[i].Pid())
 	}
-	st, err := s.plug(sb, placement)
+	st, err := s.plug(sb.read, placement)
 	if err != nil {
 		return s, err
 	}

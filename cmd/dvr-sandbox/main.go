@@ -11,6 +11,7 @@
 // them.
 //
 //	dvr-sandbox up   --run DIR --sb unix:DIR/sb.sock [--pidfile F]   # boot, write DIR/sandbox.json, wait
+//	                 [--sb-read unix:DIR/sb.sock] [--pki DIR/pki]    # clusters, TLS: see up.go
 //	dvr-sandbox show --run DIR                                       # per hypervisor: DVR MAC, routers, flows, namespaces
 //	dvr-sandbox ping --run DIR [--from vm11 --to vm22]               # a real ICMP echo, hop by hop from the pcaps
 //	dvr-sandbox exec --run DIR hv1 CMD...                            # run CMD inside hv1 (its netns and /run/netns)

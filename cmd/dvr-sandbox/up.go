@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 func up(args []string) error {
 	fs := flag.NewFlagSet("up", flag.ExitOnError)
 	run := runFlag(fs)
-	sb := fs.String("sb", "", "the SB for every dvr-chassis (default unix:<run>/sb.sock)")
+	sb := fs.String("sb", "", "the SB for every dvr-chassis: a comma list for a RAFT cluster, ssl: remotes for TLS (default unix:<run>/sb.sock)")
+	sbRead := fs.String("sb-read", "", "where dvr-sandbox itself reads the SB (ovsdb-client: one unix: remote; default the first unix: member of --sb, else unix:<run>/sb.sock)")
+	pkiDir := fs.String("pki", "", "an ovs-pki CA made by internal/pki (the demo's TLS=1): each dvr-chassis gets a certificate with CN = its chassis name, and the --sb ssl: remotes are forwarded into every hypervisor")
 	chassis := fs.String("chassis", "", "the dvr-chassis binary (default: next to dvr-sandbox)")
 	placementFile := fs.String("placement", "", "placement JSON, chassis → VM ports (default: the seed's placement.json)")
 	pidfile := fs.String("pidfile", "", "write the pid here (removed at exit)")
@@ -30,6 +33,15 @@ func up(args []string) error {
 	}
 	if *sb == "" {
 		*sb = "unix:" + filepath.Join(dir, "sb.sock")
+	}
+	if *sbRead == "" { // the first unix: member of --sb, else the run dir's
+		*sbRead = "unix:" + filepath.Join(dir, "sb.sock")
+		for _, ep := range strings.Split(*sb, ",") {
+			if ep = strings.TrimSpace(ep); strings.HasPrefix(ep, "unix:") {
+				*sbRead = ep
+				break
+			}
+		}
 	}
 	if *chassis == "" {
 		self, err := os.Executable()
@@ -55,7 +67,7 @@ func up(args []string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 
-	sbx, err := boot(dir, *sb, *chassis, placement)
+	sbx, err := boot(dir, sbConfig{chassis: *sb, read: *sbRead, pki: *pkiDir}, *chassis, placement)
 	if err != nil {
 		if sbx != nil {
 			sbx.close()

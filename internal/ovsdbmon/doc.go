@@ -12,4 +12,13 @@
 // so Replace (make before break: the current client serves until the
 // fresh one is ready) is how a caller changes its monitor's conditions:
 // libovsdb has no monitor_cond_change.
+//
+// RAFT clusters: monitors need no leader, but a member must be current.
+// A fresh client is kept only when its member's _Server row says it is
+// connected to its cluster and has applied at least the highest RAFT
+// index this monitor saw before (read again with every echo); a member
+// just restarted, or cut off from the majority, serves old data, and a
+// reader handed a view older than one it acted on would undo changes
+// (dvr-northd would rewrite SB from it). Such a member is passed over for
+// the next one in the list, as OVSDB's own client library does.
 package ovsdbmon

@@ -2,7 +2,9 @@ package ovsdbmon
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,6 +15,7 @@ import (
 	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 )
 
 // Config says what to monitor and whom to tell.
@@ -46,6 +49,11 @@ type Monitor struct {
 	// renew asks Run for a fresh client while the current one stays
 	// (Replace).
 	renew chan struct{}
+	// seen is the highest RAFT index a member we read from had applied,
+	// and offset where the next connect starts in the endpoint list; both
+	// only for Run's goroutine (see connect).
+	seen   int64
+	offset int
 }
 
 // New returns a monitor for cfg; Run connects it.
@@ -127,7 +135,7 @@ func (m *Monitor) Run(ctx context.Context) {
 	bo.MaxElapsedTime = 0
 	replaced := false
 	for ctx.Err() == nil {
-		c, err := m.connect(ctx)
+		c, probe, err := m.connect(ctx)
 		if err != nil {
 			if replaced { // the old client is unwatched: let it go
 				m.set(nil)
@@ -149,7 +157,7 @@ func (m *Monitor) Run(ctx context.Context) {
 			l.Info("connected and monitoring")
 		}
 		m.set(c) // a replaced client is closed after closeGrace
-		replaced = m.watch(ctx, c)
+		replaced = m.watch(ctx, c, probe)
 		if ctx.Err() != nil { // shutting down: close at once
 			m.mu.Lock()
 			m.current = nil
@@ -163,15 +171,46 @@ func (m *Monitor) Run(ctx context.Context) {
 	}
 }
 
-func (m *Monitor) connect(ctx context.Context) (client.Client, error) {
-	c, err := m.cfg.Conn.NewClient(m.cfg.Model)
+// connect makes a fresh client on the first member that will do,
+// starting after the last one refused. A RAFT member will do only when it
+// is connected to its cluster and has applied at least every change a
+// member this monitor read before had (_Server's connected and index, as
+// OVSDB's own client library checks): a member just restarted, or cut
+// off from the majority, still serves its old data, and a view older than
+// one already seen would make its reader undo what it saw (dvr-northd
+// would "correct" the SB from it). Such a member is left for the next
+// one in the list.
+func (m *Monitor) connect(ctx context.Context) (client.Client, *ovsdbrpc.Conn, error) {
+	conf := m.cfg.Conn
+	eps, err := ovsdbrpc.ParseEndpoints(conf.Endpoints)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	conf.Endpoints = strings.Join(rotate(eps, m.offset), ",")
+	c, err := conf.NewClient(m.cfg.Model)
+	if err != nil {
+		return nil, nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	if err := c.Connect(cctx); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	ep := c.CurrentEndpoint()
+	probe, st, err := m.probe(cctx, eps, ep)
+	if err != nil {
+		c.Close()
+		m.skip(eps, ep)
+		return nil, nil, err
+	}
+	if st.Clustered && (!st.Connected || st.Index < m.seen) {
+		probe.Close()
+		c.Close()
+		m.skip(eps, ep)
+		if !st.Connected {
+			return nil, nil, fmt.Errorf("%s is not connected to its cluster (stale data): trying another member", ep)
+		}
+		return nil, nil, fmt.Errorf("%s is behind (RAFT index %d, already seen %d): trying another member", ep, st.Index, m.seen)
 	}
 	c.Cache().AddEventHandler(&cache.EventHandlerFuncs{
 		AddFunc:    func(t string, cur model.Model) { m.event(t, nil, cur) },
@@ -179,10 +218,55 @@ func (m *Monitor) connect(ctx context.Context) (client.Client, error) {
 		DeleteFunc: func(t string, old model.Model) { m.event(t, old, nil) },
 	})
 	if _, err := c.Monitor(cctx, c.NewMonitor(m.cfg.Tables(c)...)); err != nil {
+		probe.Close()
 		c.Close()
-		return nil, err
+		return nil, nil, err
 	}
-	return c, nil
+	m.seen = max(m.seen, st.Index)
+	return c, probe, nil
+}
+
+// probe opens a session of our own to the client's member and reads its
+// _Server state there (a server that has no _Server counts as
+// standalone).
+func (m *Monitor) probe(ctx context.Context, eps []string, ep string) (*ovsdbrpc.Conn, ovsdbrpc.Member, error) {
+	tc, err := ovsdbrpc.TLSFor(eps, m.cfg.Conn.PrivateKey, m.cfg.Conn.Certificate, m.cfg.Conn.CACert)
+	if err != nil {
+		return nil, ovsdbrpc.Member{}, err
+	}
+	p, err := ovsdbrpc.Dial(ctx, ep, tc, nil)
+	if err != nil {
+		return nil, ovsdbrpc.Member{}, err
+	}
+	st, err := p.MemberState(ctx, m.cfg.Model.Name())
+	if err != nil && p.Err() == nil {
+		// It answered, but has no _Server row for us (libovsdb's
+		// in-memory server): standalone.
+		return p, ovsdbrpc.Member{}, nil
+	}
+	if err != nil {
+		p.Close()
+		return nil, ovsdbrpc.Member{}, err
+	}
+	return p, st, nil
+}
+
+// skip makes the next connect start after ep.
+func (m *Monitor) skip(eps []string, ep string) {
+	for i, e := range eps {
+		if e == ep {
+			m.offset = (i + 1) % len(eps)
+			return
+		}
+	}
+}
+
+func rotate(eps []string, by int) []string {
+	if len(eps) == 0 {
+		return eps
+	}
+	by %= len(eps)
+	return append(append([]string(nil), eps[by:]...), eps[:by]...)
 }
 
 func (m *Monitor) event(table string, old, cur model.Model) {
@@ -201,11 +285,17 @@ const echoFailures = 3
 // watch returns when the client is lost or stops answering echoes, or
 // when Replace asks for a fresh one (replaced: c is still current and
 // healthy).
-func (m *Monitor) watch(ctx context.Context, c client.Client) (replaced bool) {
+//
+// With every echo it also reads the member's _Server state: the highest
+// index seen is what a next member must have reached, and a member cut
+// off from its cluster for as many checks as echoes may fail is left for
+// another (its data no longer moves).
+func (m *Monitor) watch(ctx context.Context, c client.Client, probe *ovsdbrpc.Conn) (replaced bool) {
 	t := time.NewTicker(m.cfg.Echo)
 	defer t.Stop()
+	defer probe.Close()
 	lost := c.DisconnectNotify()
-	failed := 0
+	failed, cut := 0, 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -219,6 +309,20 @@ func (m *Monitor) watch(ctx context.Context, c client.Client) (replaced bool) {
 		case <-t.C:
 			ectx, cancel := context.WithTimeout(ctx, m.cfg.Echo)
 			err := c.Echo(ectx)
+			if st, perr := probe.MemberState(ectx, m.cfg.Model.Name()); perr == nil && st.Clustered {
+				m.seen = max(m.seen, st.Index)
+				if st.Connected {
+					cut = 0
+				} else if cut++; cut >= echoFailures {
+					cancel()
+					ep := c.CurrentEndpoint()
+					m.cfg.Log.WithField("member", ep).Warn("the member is cut off from its cluster (its data no longer moves); moving to another")
+					if eps, err := ovsdbrpc.ParseEndpoints(m.cfg.Conn.Endpoints); err == nil {
+						m.skip(eps, ep)
+					}
+					return false
+				}
+			}
 			cancel()
 			switch {
 			case err == nil || ctx.Err() != nil:

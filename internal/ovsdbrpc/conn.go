@@ -366,6 +366,50 @@ func (c *Conn) IsLeader(ctx context.Context, db string) (bool, error) {
 	return leader && connected, nil
 }
 
+// Member is what a server's _Server database says of db there.
+type Member struct {
+	Clustered bool  // a RAFT member (false: standalone, or no _Server)
+	Connected bool  // in touch with its cluster's majority
+	Index     int64 // RAFT log index of the newest change it has applied
+}
+
+// MemberState reads _Server's row for db. A server without _Server is
+// reported standalone.
+func (c *Conn) MemberState(ctx context.Context, db string) (Member, error) {
+	res, err := c.Transact(ctx, "_Server", ovsdb.Operation{
+		Op: ovsdb.OperationSelect, Table: "Database",
+		Where:   []ovsdb.Condition{ovsdb.NewCondition("name", ovsdb.ConditionEqual, db)},
+		Columns: []string{"model", "connected", "index"},
+	})
+	if err != nil {
+		if strings.Contains(err.Error(), "unknown database") {
+			return Member{}, nil
+		}
+		return Member{}, err
+	}
+	if len(res) != 1 || res[0].Error != "" {
+		return Member{}, fmt.Errorf("_Server query failed: %v", res)
+	}
+	if len(res[0].Rows) == 0 {
+		return Member{}, fmt.Errorf("%s: server does not serve database %s", c.Endpoint, db)
+	}
+	r := res[0].Rows[0]
+	if m, _ := r["model"].(string); m != "clustered" {
+		return Member{}, nil
+	}
+	st := Member{Clustered: true}
+	st.Connected, _ = r["connected"].(bool)
+	switch v := r["index"].(type) { // an optional integer: a number or ["set",[]]
+	case float64:
+		st.Index = int64(v)
+	case int:
+		st.Index = int64(v)
+	case int64:
+		st.Index = v
+	}
+	return st, nil
+}
+
 // DialLeader tries each endpoint of a comma list in order and returns a
 // session to the first that may take writes for db. When none does, the
 // error is a *DialError naming each endpoint once.
@@ -388,6 +432,41 @@ func DialLeader(ctx context.Context, endpoints []string, db string, tc *tls.Conf
 		de.Failures = append(de.Failures, EndpointError{ep, err})
 	}
 	return nil, de
+}
+
+// DialLeaderWait is DialLeader for a one-shot client that must not fail
+// because it ran during a RAFT election: while some member answers but
+// none is the connected leader (the leader was just killed or stepped
+// down, and the others have not elected one yet), it tries again, backing
+// off from 50 ms to 500 ms, until ctx ends; then it returns the last
+// *DialError. When no member answers at all (wrong addresses, every
+// server down) it fails at once, as DialLeader does.
+func DialLeaderWait(ctx context.Context, endpoints []string, db string, tc *tls.Config, notify func(string, json.RawMessage)) (*Conn, error) {
+	delay := 50 * time.Millisecond
+	for {
+		c, err := DialLeader(ctx, endpoints, db, tc, notify)
+		var de *DialError
+		if err == nil || !errors.As(err, &de) || !de.Electing() {
+			return c, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 500*time.Millisecond)
+	}
+}
+
+// Electing reports whether some member answered and said it is not the
+// leader: a cluster that may elect one soon.
+func (e *DialError) Electing() bool {
+	for _, f := range e.Failures {
+		if errors.Is(f.Err, ErrNotLeader) {
+			return true
+		}
+	}
+	return false
 }
 
 // DialError is why DialLeader found no usable member: one entry per

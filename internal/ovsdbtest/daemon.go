@@ -25,13 +25,13 @@ type Daemon struct {
 }
 
 // StartDaemon starts cmd/<name> with args. Its environment is the test's
-// without DVR_NB_DB and DVR_SB_DB.
+// without DVR_NB_DB, DVR_SB_DB and the DVR_ SSL variables (ownEnv).
 func StartDaemon(tb testing.TB, name string, args ...string) *Daemon {
 	tb.Helper()
 	d := &Daemon{Name: name, Args: args, exited: make(chan struct{}), log: proclog.New()}
 	d.cmd = exec.Command(Binary(tb, name), args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DVR_NB_DB=") && !strings.HasPrefix(kv, "DVR_SB_DB=") {
+		if !ownEnv(kv) {
 			d.cmd.Env = append(d.cmd.Env, kv)
 		}
 	}
@@ -130,4 +130,16 @@ func (d *Daemon) WaitFor(timeout time.Duration, cond func() bool) bool {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// ownEnv reports whether an environment entry is one the programs read
+// as a default (databases, SSL files): a test passes those as flags, and
+// a developer's sourced demo env must not leak in.
+func ownEnv(kv string) bool {
+	for _, k := range []string{"DVR_NB_DB=", "DVR_SB_DB=", "DVR_PRIVATE_KEY=", "DVR_CERTIFICATE=", "DVR_CA_CERT="} {
+		if strings.HasPrefix(kv, k) {
+			return true
+		}
+	}
+	return false
 }

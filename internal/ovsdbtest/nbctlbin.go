@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -143,13 +144,13 @@ func (r NbctlResult) String() string {
 const NbctlHangGuard = 20 * time.Second
 
 // NbctlCmd prepares a dvr-nbctl process with args. Its environment is the
-// test's without DVR_NB_DB and DVR_SB_DB, plus env ("KEY=VALUE"). The
+// test's without DVR_NB_DB, DVR_SB_DB and the DVR_ SSL variables (ownEnv), plus env ("KEY=VALUE"). The
 // caller starts it.
 func NbctlCmd(ctx context.Context, tb testing.TB, env []string, args ...string) *exec.Cmd {
 	tb.Helper()
 	cmd := exec.CommandContext(ctx, NbctlBinary(tb), args...)
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "DVR_NB_DB=") && !strings.HasPrefix(kv, "DVR_SB_DB=") {
+		if !ownEnv(kv) {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
@@ -212,7 +213,7 @@ func Transact(tb testing.TB, endpoint, db string, ops ...map[string]any) []map[s
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), NbctlHangGuard)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "ovsdb-client", "transact", endpoint, string(req)).CombinedOutput()
+	out, err := exec.CommandContext(ctx, "ovsdb-client", "transact", reachable(endpoint), string(req)).CombinedOutput()
 	if err != nil {
 		tb.Fatalf("ovsdb-client transact %s: %v: %s", req, err, out)
 	}
@@ -226,6 +227,27 @@ func Transact(tb testing.TB, endpoint, db string, ops ...map[string]any) []map[s
 		}
 	}
 	return res
+}
+
+// reachable is the first endpoint of a comma list that accepts a
+// connection (ovsdb-client takes one remote; a cluster's list may name a
+// member that a test killed), or the list's first when none does.
+func reachable(endpoint string) string {
+	eps := strings.Split(endpoint, ",")
+	if len(eps) == 1 {
+		return endpoint
+	}
+	for _, ep := range eps {
+		kind, addr, _ := strings.Cut(strings.TrimSpace(ep), ":")
+		if kind == "ssl" {
+			kind = "tcp"
+		}
+		if c, err := net.DialTimeout(kind, addr, time.Second); err == nil {
+			c.Close()
+			return strings.TrimSpace(ep)
+		}
+	}
+	return eps[0]
 }
 
 func anySlice(ops []map[string]any) []any {

@@ -20,6 +20,7 @@ type Option func(*config)
 type config struct {
 	members int // 0: standalone; 1 or 3: RAFT cluster
 	ssl     bool
+	pki     *PKI  // WithPKI: certificates made for another server
 	tmpfs   int64 // >0: each member's database file on a tmpfs of this size
 }
 
@@ -28,6 +29,12 @@ func Clustered(n int) Option { return func(c *config) { c.members = n } }
 
 // WithSSL adds an SSL remote to every member, with a PKI made by ovs-pki.
 func WithSSL() Option { return func(c *config) { c.ssl = true } }
+
+// WithPKI is WithSSL with the certificates of another server (its CA and
+// its server and client certificates), for a deployment whose programs
+// reach NB and SB with one CA certificate and one key pair, as
+// dvr-northd's flags do.
+func WithPKI(p *PKI) Option { return func(c *config) { c.ssl, c.pki = true, p } }
 
 // Server is a running database: one ovsdb-server process per member.
 type Server struct {
@@ -128,7 +135,9 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 		tb.Fatal(err)
 	}
 	s.Name = name
-	if cfg.ssl {
+	if cfg.pki != nil {
+		s.PKI = cfg.pki
+	} else if cfg.ssl {
 		s.PKI, err = makePKI(filepath.Join(dir, "pki"))
 		if err != nil {
 			tb.Fatal(err)
