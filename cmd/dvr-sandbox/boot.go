@@ -21,21 +21,23 @@ type sandbox struct {
 	state   *State
 	// restarted is when each dvr-chassis was last restarted.
 	restarted []time.Time
+	journal   *os.File
 }
 
 // boot brings up the underlay and the hypervisors, a dvr-chassis in each,
 // plugs the VMs and writes the state file. On error it returns what it
 // made, for close.
-func boot(run, sb, chassisBin string, placement fixtures.Placement) (*sandbox, error) {
+func boot(run, sb, chassisBin string, placement fixtures.Placement, journal *os.File) (*sandbox, error) {
 	if _, err := os.Stat(chassisBin); err != nil {
-		return nil, fmt.Errorf("dvr-chassis: %w (make build)", err)
+		return &sandbox{run: run, journal: journal}, fmt.Errorf("dvr-chassis: %w (make build)", err)
 	}
 	t0 := time.Now()
-	sw, hvs, err := hvtest.BootNetwork("demo", len(placement))
+	sw, hvs, err := hvtest.BootNetwork("demo", len(placement), hvtest.Journal(journal))
 	if err != nil {
-		return nil, err
+		return &sandbox{run: run, journal: journal}, err // BootNetwork closed what it made
 	}
-	s := &sandbox{run: run, sw: sw, hvs: hvs, chassis: make([]*hvtest.Proc, len(hvs)), restarted: make([]time.Time, len(hvs))}
+	s := &sandbox{run: run, sw: sw, hvs: hvs, chassis: make([]*hvtest.Proc, len(hvs)), restarted: make([]time.Time, len(hvs)),
+		journal: journal}
 	logf("underlay and %d hypervisors up in %v", len(hvs), time.Since(t0).Round(time.Millisecond))
 	if err := sw.PopulateARP(); err != nil {
 		return s, err
@@ -189,6 +191,11 @@ func (s *sandbox) close() {
 	}
 	if s.sw != nil && s.sw.HV != nil {
 		s.sw.Close()
+	}
+	// Everything it noted is gone now.
+	if s.journal != nil {
+		s.journal.Close()
+		_ = os.Remove(journalPath(s.run))
 	}
 	logf("stopped")
 }

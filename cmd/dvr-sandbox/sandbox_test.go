@@ -192,7 +192,7 @@ func leftovers(t *testing.T, st *State, run string) {
 	tag := "hvt" + strconv.Itoa(st.Pid) + "-"
 	all := append([]HVState{st.Underlay}, st.HVs...)
 	for _, hv := range all {
-		if syscall.Kill(hv.Holder, 0) == nil {
+		if hv.Holder != 0 && syscall.Kill(hv.Holder, 0) == nil {
 			t.Errorf("%s: holder pid %d still runs", hv.Name, hv.Holder)
 		}
 		if hv.Chassis != 0 && syscall.Kill(hv.Chassis, 0) == nil {
@@ -221,7 +221,7 @@ func leftovers(t *testing.T, st *State, run string) {
 			t.Errorf("process %s still runs: %s", filepath.Base(filepath.Dir(p)), bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
 		}
 	}
-	for _, f := range []string{statePath(run), filepath.Join(run, "sandbox.pid")} {
+	for _, f := range []string{statePath(run), filepath.Join(run, "sandbox.pid"), journalPath(run)} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s still there", f)
 		}

@@ -28,6 +28,7 @@ type Option func(*config)
 type config struct {
 	systemID string
 	encapIP  string
+	journal  *journal
 }
 
 // SystemID sets external_ids:system-id (default: the hypervisor's name;
@@ -105,7 +106,7 @@ func bootAll(r runner, names []string, then func(int, *HV, error) error, opts ..
 		if cfg.systemID != "" && len(names) == 1 {
 			id = cfg.systemID
 		}
-		hv, err := newHV(r, n, id)
+		hv, err := newHV(r, n, id, cfg.journal)
 		if err != nil {
 			return hvs, err
 		}
@@ -129,16 +130,21 @@ func bootAll(r runner, names []string, then func(int, *HV, error) error, opts ..
 }
 
 // newHV makes the run directory and registers the cleanup; boot does the rest.
-func newHV(tb runner, name, systemID string) (*HV, error) {
+func newHV(tb runner, name, systemID string, j *journal) (*HV, error) {
 	sweepStale()
 	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", prefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
+	j.note("dir", dir)
 	hv := &HV{
 		Name: name, SystemID: systemID, Dir: dir, tb: tb, l: newLauncher(),
 		NetNS: nsName(tb.Name(), name),
 	}
+	hv.l.journal = j
+	// Noted before it is made: a kill between the two leaves a name that
+	// is not there, never a namespace that is not noted.
+	j.note("netns", hv.NetNS)
 	tb.Cleanup(hv.Close)
 	// One at a time: the first "ip netns add" on a machine makes
 	// /run/netns a shared bind mount of itself, and two doing it at once
