@@ -92,8 +92,9 @@ func (s *sandbox) superviseChassis() {
 			logf("%s: restarting dvr-chassis: %v", hv.Name, err)
 			continue
 		}
-		s.state.HVs[i].Chassis = p.Pid()
-		if err := writeState(s.run, s.state); err != nil {
+		// Under the lock, on the file as it is now (plug and unplug
+		// change it too).
+		if err := updateState(s.run, func(st *State) error { st.HVs[i].Chassis = p.Pid(); return nil }); err != nil {
 			logf("%v", err)
 		}
 		logf("%s: dvr-chassis restarted (pid %d)", hv.Name, p.Pid())
@@ -180,6 +181,7 @@ func (s *sandbox) chassisLog(i int) string {
 // holders' exits take their mounts) and the state file and links.
 func (s *sandbox) close() {
 	_ = os.Remove(statePath(s.run))
+	_ = os.Remove(filepath.Join(s.run, "sandbox.lock"))
 	for i := len(s.hvs) - 1; i >= 0; i-- {
 		if hv := s.hvs[i]; hv != nil {
 			hv.Close()
