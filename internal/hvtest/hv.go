@@ -355,8 +355,11 @@ func (hv *HV) Spawn(name string, args ...string) *Proc {
 // hypervisor, as Spawn's do: nsenter into the holder's mount and network
 // namespaces, OVS environment, Pdeathsig. Prefer Exec and Spawn, which
 // start it from a thread that never exits (see Pdeathsig in doc.go).
+// -r keeps the holder's root: entering a mount namespace resets the root
+// directory to that namespace's, which under a chroot (scripts/fresh-check.sh
+// runs the demo in one) is the host's, with the host's /tmp and programs.
 func (hv *HV) Command(name string, args ...string) *exec.Cmd {
-	full := append([]string{"-t", fmt.Sprint(hv.Holder.Pid()), "-m", "-n", "--", name}, args...)
+	full := append([]string{"-t", fmt.Sprint(hv.Holder.Pid()), "-m", "-n", "-r", "--", name}, args...)
 	cmd := exec.Command("nsenter", full...)
 	cmd.Env = hv.Env()
 	cmd.Dir = hv.Dir
