@@ -3,10 +3,8 @@ package chassis_test
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/dvr-ovn/dvr/internal/hvtest"
-	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 )
 
 // dataplane is what a hypervisor forwards with: its flows (golden form)
@@ -79,115 +77,6 @@ func pingRouted(t *testing.T, what string, vm21, vm12 *hvtest.VMPort) {
 			t.Errorf("%s: at %s: %s; want src %s, TTL 63", what, c.to.Name, p, c.recvGW)
 		}
 	}
-}
-
-// A dvr-chassis restart with no SB change changes no flow (not even
-// re-adds one: no flow-mod at all), no namespace, no device, no ARP entry.
-func TestRestartChangesNoDataplane(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t, true)
-	w.seed()
-	cs, _ := w.onUnderlay(2)
-	for _, c := range cs {
-		c.start()
-	}
-	vm21, vm12 := w.seedOn(cs[0], cs[1])
-	hv1 := cs[0]
-	pingRouted(t, "before the restart", vm21, vm12)
-	before, raw := hv1.dataplane(), hv1.rawFlows()
-	if !strings.Contains(before, "qr-r1-sw1") || !strings.Contains(before, "PERMANENT") {
-		t.Fatalf("no router on hv1:\n%s", before)
-	}
-	hv1.stop()
-	mods := hv1.flowMods()
-	hv1.start()
-	w.nbctl("--wait=hv", "sync") // the restarted chassis reported
-	time.Sleep(300 * time.Millisecond)
-	if g := hv1.dataplane(); g != before {
-		t.Errorf("the restart changed the dataplane:\n%s", diffLines(before, g))
-	}
-	if g := hv1.rawFlows(); g != raw {
-		t.Errorf("the restart changed the flows:\n%s", diffLines(raw, g))
-	}
-	if n := hv1.flowMods() - mods; n != 0 {
-		t.Errorf("the restarted chassis sent flow-mods in %d rounds:\n%s", n, hv1.p.Output())
-	}
-	pingRouted(t, "after the restart", vm21, vm12)
-}
-
-// ovs-vswitchd restarted: its flows are gone; the chassis notices (its
-// OpenFlow connections drop), reads back what the new one has and
-// installs the same table again; the veth qr- devices and their ARP
-// entries are untouched, their qo- ports come back with the database.
-func TestVswitchdRestart(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t, true)
-	w.seed()
-	cs, sw := w.onUnderlay(2)
-	for _, c := range cs {
-		c.start()
-	}
-	vm21, vm12 := w.seedOn(cs[0], cs[1])
-	hv1 := cs[0]
-	pingRouted(t, "before the ovs-vswitchd restart", vm21, vm12)
-	before := hv1.dataplane()
-	if err := hv1.hv.RestartVswitchd(); err != nil {
-		t.Fatal(err)
-	}
-	// The new ovs-vswitchd has no tunnel neighbours (ARP would find them;
-	// this saves the first packets).
-	if err := sw.PopulateARP(); err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the flows back after the ovs-vswitchd restart", func() (bool, string) {
-		g := hv1.dataplane()
-		return g == before, diffLines(before, g)
-	})
-	w.nbctl("--wait=hv", "sync")
-	if out := w.nbctl("lsp-get-up", "vm11"); out != "up\n" {
-		t.Errorf("vm11 not up after the ovs-vswitchd restart: %q", out)
-	}
-	pingRouted(t, "after the ovs-vswitchd restart", vm21, vm12)
-}
-
-// The SB ovsdb-server and the local one restarted: the chassis re-reads
-// both and changes nothing (no flow-mod, same namespaces).
-func TestDatabaseRestartsKeepDataplane(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t, true)
-	w.seed()
-	cs, _ := w.onUnderlay(2)
-	for _, c := range cs {
-		c.start()
-	}
-	vm21, vm12 := w.seedOn(cs[0], cs[1])
-	hv1 := cs[0]
-	time.Sleep(300 * time.Millisecond)
-	before, raw, mods := hv1.dataplane(), hv1.rawFlows(), hv1.flowMods()
-	if err := hv1.hv.RestartDB(); err != nil {
-		t.Fatal(err)
-	}
-	w.sb.StopMember(w.sb.Members[0])
-	pingRouted(t, "while the SB is down", vm21, vm12)
-	if err := w.sb.RestartMember(w.sb.Members[0]); err != nil {
-		t.Fatal(err)
-	}
-	if g := hv1.dataplane(); g != before {
-		t.Errorf("the dataplane changed while the databases were down:\n%s", diffLines(before, g))
-	}
-	w.sbc = ovsdbtest.SBClient(t, w.sb.Endpoint(), ovsdbtest.MonitorAll())
-	w.nbctl("--wait=hv", "sync")
-	time.Sleep(300 * time.Millisecond)
-	if g := hv1.dataplane(); g != before {
-		t.Errorf("the database restarts changed the dataplane:\n%s", diffLines(before, g))
-	}
-	if g := hv1.rawFlows(); g != raw {
-		t.Errorf("the database restarts changed the flows:\n%s", diffLines(raw, g))
-	}
-	if n := hv1.flowMods() - mods; n != 0 {
-		t.Errorf("flow-mods in %d rounds after the database restarts:\n%s", n, hv1.p.Output())
-	}
-	pingRouted(t, "after the database restarts", vm21, vm12)
 }
 
 // A VM bound before its router interface exists, and the reverse, end in

@@ -45,34 +45,6 @@ func TestStaleRoutersSweptForeignKept(t *testing.T) {
 	}
 }
 
-// A VM's IP, then its MAC, changes: the router's ARP entry follows and no
-// stale entry survives (Neutron leaves one).
-func TestAddressChangeLeavesNoStaleARP(t *testing.T) {
-	t.Parallel()
-	w := newWorld(t, true)
-	w.seed()
-	cs := w.hypervisors("hv1", "hv2")
-	for _, c := range cs {
-		c.start()
-	}
-	cs[0].hv.AddVMPort("vm11", "vm11", "fa:16:3e:00:01:0b")
-	cs[1].hv.AddVMPort("vm12", "vm12", "fa:16:3e:00:01:0c")
-	w.waitBound("vm11", "hv1")
-	w.waitBound("vm12", "hv2")
-	hv1 := cs[0]
-	has := func(want, not string) func() (bool, string) {
-		return func() (bool, string) {
-			g := hv1.routerState()
-			return strings.Contains(g, want) && (not == "" || !strings.Contains(g, not)), g
-		}
-	}
-	eventually(t, "vm12's entry", has("10.0.1.12 lladdr fa:16:3e:00:01:0c PERMANENT", ""))
-	w.nbctl("lsp-set-addresses", "vm12", "fa:16:3e:00:01:0c 10.0.1.42")
-	eventually(t, "vm12's new IP, the old one gone", has("10.0.1.42 lladdr fa:16:3e:00:01:0c PERMANENT", "10.0.1.12 "))
-	w.nbctl("lsp-set-addresses", "vm12", "fa:16:3e:00:01:4c 10.0.1.42")
-	eventually(t, "vm12's new MAC", has("10.0.1.42 lladdr fa:16:3e:00:01:4c PERMANENT", "fa:16:3e:00:01:0c"))
-}
-
 // Bad SB rows, written with dvr-northd stopped (it repairs drift): a VM
 // Port_Binding with an unparsable MAC (plugged and claimed here, remote
 // there), a router interface with no IPv4, a DVR_MAC_Binding for a chassis

@@ -191,15 +191,6 @@ func (c *chassisRun) routersBrief() string {
 	return strings.Join(out, "\n")
 }
 
-// The seed scenario on three real hypervisors, in northd's order (its SB
-// fixtures are the golden files' input): after every step each running
-// chassis holds exactly the golden flows, the router namespaces with
-// their ARP entries, and the ports it serves are up.
-func TestSeedScenarioOnHypervisors(t *testing.T) {
-	t.Parallel()
-	seedScenario(t, newWorld(t, true), nil)
-}
-
 // seedScenario runs the seed scenario's steps on w; after runs after each
 // step's change and before its --wait=hv (nil: nothing).
 func seedScenario(t *testing.T, w *world, after func(step string)) {

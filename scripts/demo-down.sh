@@ -2,7 +2,8 @@
 # make demo-down: stops exactly the processes whose pid files are in the
 # demo's run directory (default ./run/demo, or $DVR_DEMO_DIR): dvr-sandbox
 # first (it stops its hypervisors and removes their namespaces and
-# mounts), then dvr-northd and the NB and SB servers; then removes it.
+# mounts; if it died, what its journal names), then dvr-northd and the NB
+# and SB servers; then removes it.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,20 +50,70 @@ stop() {
     stopped=$((stopped + 1))
 }
 
+# same_process PID STARTTIME: PID is still the process that was noted
+# (field 22 of /proc/PID/stat, its start time since boot, unchanged).
+same_process() {
+    local st
+    running "$1" || return 1
+    st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f20)
+    [ -n "$st" ] && [ "$st" = "$2" ]
+}
+# kill_noted PID STARTTIME WHAT [TIMEOUT]: stop a noted process, by pid,
+# only if it is still that process (TERM, then KILL after TIMEOUT s, 5).
+kill_noted() {
+    local pid=$1 st=$2 what=$3 timeout=${4:-5}
+    same_process "$pid" "$st" || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq $((timeout * 10))); do
+        same_process "$pid" "$st" || break
+        sleep 0.1
+    done
+    same_process "$pid" "$st" && kill -KILL "$pid" 2>/dev/null
+    say "stopped $what (pid $pid) that dvr-sandbox left"
+    stopped=$((stopped + 1))
+}
+
 # dvr-sandbox first: it stops its hypervisors' processes by pid (dvr-chassis,
 # ovs-vswitchd, ovsdb-server, the holders, whose exits take their mounts)
-# and deletes their namespaces. Had it died without doing so, its
-# processes died with it (Pdeathsig), and what is left is named after its
-# pid: hvt<pid>-* namespaces and /tmp directories.
-sbx_pid=$(tr -dc '0-9' <"$RUN/sandbox.pid" 2>/dev/null || true)
+# and deletes their namespaces, and then its journal (sandbox.journal).
+# Should it have died without doing so (kill -9, its pid file gone, a
+# half-made boot), the journal names what it made: its own pid, every
+# network namespace, run directory and process, each process with its
+# start time. Exactly those go, processes only while they are still the
+# same process (and not at all after a reboot: another boot id), and
+# nothing else.
 stop "$RUN/sandbox.pid" 60
-if [ -n "$sbx_pid" ] && ! running "$sbx_pid"; then
-    for ns in /run/netns/hvt"$sbx_pid"-*; do
-        [ -e "$ns" ] || continue
-        say "removing the namespace $(basename "$ns") dvr-sandbox left"
-        ip netns del "$(basename "$ns")" || true
-    done
-    rm -rf /tmp/hvt"$sbx_pid"-*
+J=$RUN/sandbox.journal
+boot=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || true)
+if [ -f "$J" ]; then
+    read -r _ sbx_pid sbx_st sbx_boot <"$J" || true
+    # Its pid file was gone: stop it by the journal; it cleans up itself.
+    if [ "${sbx_boot:-}" = "$boot" ] && [ -n "${sbx_pid:-}" ]; then
+        kill_noted "$sbx_pid" "$sbx_st" dvr-sandbox 60
+    fi
+fi
+if [ -f "$J" ]; then
+    if [ "${sbx_boot:-}" != "$boot" ]; then
+        say "sandbox.journal is from another boot: none of its processes runs"
+    else
+        while read -r kind pid st name; do
+            [ "$kind" = pid ] && kill_noted "$pid" "$st" "$name"
+        done < <(tac "$J")
+    fi
+    while read -r kind what _; do
+        case "$kind" in
+            netns)
+                [ -e "/run/netns/$what" ] || continue
+                say "removing the namespace $what dvr-sandbox left"
+                ip netns del "$what" || true
+                ;;
+            dir)
+                case "$(basename "$what")" in hvt[0-9]*-*) ;; *) continue ;; esac
+                [ -d "$what" ] && rm -rf "$what"
+                ;;
+        esac
+    done <"$J"
+    rm -f "$J"
 fi
 for pidfile in "$RUN"/*.pid; do
     [ "$pidfile" = "$RUN/sandbox.pid" ] && continue

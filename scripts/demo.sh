@@ -73,6 +73,9 @@ Use it:
   kill \$(cat $RUN/hv1/dvr-chassis.pid)    # dvr-sandbox starts it again; its namespaces stay
   OVS_RUNDIR=$RUN/hv1 dvr-trace in_port=vm11,icmp,dl_src=fa:16:3e:00:01:0b,dl_dst=fa:16:3e:00:ff:01,nw_src=10.0.1.11,nw_dst=10.0.2.12,nw_ttl=64
   dvr-nbctl --wait=sb lsp-add sw1 vm13 -- lsp-set-addresses vm13 "fa:16:3e:00:01:0d 10.0.1.13"
+  dvr-sandbox plug hv2 vm13                # a VM port for it on hv2 (dummy, iface-id vm13); waits until up
+  dvr-sandbox ping --from vm13 --to vm22   # its packets, hop by hop
+  dvr-sandbox unplug vm13                  # (unplug vm22, then plug hv2 vm22: a VM moved)
 Stop and clean up: make demo-down
 EOF
 }

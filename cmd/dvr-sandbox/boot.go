@@ -22,11 +22,9 @@ type sandbox struct {
 	state   *State
 	// restarted is when each dvr-chassis was last restarted.
 	restarted []time.Time
+	journal   *os.File
 }
 
-// boot brings up the underlay and the hypervisors, a dvr-chassis in each,
-// plugs the VMs and writes the state file. On error it returns what it
-// made, for close.
 // sbConfig is how the sandbox's programs reach the SB.
 type sbConfig struct {
 	chassis string // --sb of every dvr-chassis
@@ -55,16 +53,20 @@ func chassisTLS(hv *hvtest.HV, sb sbConfig) ([]string, error) {
 	return []string{"--private-key=" + pair.Key, "--certificate=" + pair.Cert, "--ca-cert=" + ca.CACert}, nil
 }
 
-func boot(run string, sb sbConfig, chassisBin string, placement fixtures.Placement) (*sandbox, error) {
+// boot brings up the underlay and the hypervisors, a dvr-chassis in each,
+// plugs the VMs and writes the state file. On error it returns what it
+// made, for close.
+func boot(run string, sb sbConfig, chassisBin string, placement fixtures.Placement, journal *os.File) (*sandbox, error) {
 	if _, err := os.Stat(chassisBin); err != nil {
-		return nil, fmt.Errorf("dvr-chassis: %w (make build)", err)
+		return &sandbox{run: run, journal: journal}, fmt.Errorf("dvr-chassis: %w (make build)", err)
 	}
 	t0 := time.Now()
-	sw, hvs, err := hvtest.BootNetwork("demo", len(placement))
+	sw, hvs, err := hvtest.BootNetwork("demo", len(placement), hvtest.Journal(journal))
 	if err != nil {
-		return nil, err
+		return &sandbox{run: run, journal: journal}, err // BootNetwork closed what it made
 	}
-	s := &sandbox{run: run, sw: sw, hvs: hvs, chassis: make([]*hvtest.Proc, len(hvs)), restarted: make([]time.Time, len(hvs))}
+	s := &sandbox{run: run, sw: sw, hvs: hvs, chassis: make([]*hvtest.Proc, len(hvs)), restarted: make([]time.Time, len(hvs)),
+		journal: journal}
 	logf("underlay and %d hypervisors up in %v", len(hvs), time.Since(t0).Round(time.Millisecond))
 	if err := sw.PopulateARP(); err != nil {
 		return s, err
@@ -123,8 +125,9 @@ func (s *sandbox) superviseChassis() {
 			logf("%s: restarting dvr-chassis: %v", hv.Name, err)
 			continue
 		}
-		s.state.HVs[i].Chassis = p.Pid()
-		if err := writeState(s.run, s.state); err != nil {
+		// Under the lock, on the file as it is now (plug and unplug
+		// change it too).
+		if err := updateState(s.run, func(st *State) error { st.HVs[i].Chassis = p.Pid(); return nil }); err != nil {
 			logf("%v", err)
 		}
 		logf("%s: dvr-chassis restarted (pid %d)", hv.Name, p.Pid())
@@ -211,6 +214,7 @@ func (s *sandbox) chassisLog(i int) string {
 // holders' exits take their mounts) and the state file and links.
 func (s *sandbox) close() {
 	_ = os.Remove(statePath(s.run))
+	_ = os.Remove(filepath.Join(s.run, "sandbox.lock"))
 	for i := len(s.hvs) - 1; i >= 0; i-- {
 		if hv := s.hvs[i]; hv != nil {
 			hv.Close()
@@ -222,6 +226,11 @@ func (s *sandbox) close() {
 	}
 	if s.sw != nil && s.sw.HV != nil {
 		s.sw.Close()
+	}
+	// Everything it noted is gone now.
+	if s.journal != nil {
+		s.journal.Close()
+		_ = os.Remove(journalPath(s.run))
 	}
 	logf("stopped")
 }

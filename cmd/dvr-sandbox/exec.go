@@ -32,7 +32,7 @@ func execIn(args []string) error {
 	if err != nil {
 		return err
 	}
-	argv := append([]string{"nsenter", "-t", strconv.Itoa(hv.Holder), "-m", "-n", "--"}, fs.Args()[1:]...)
+	argv := append([]string{"nsenter", "-t", strconv.Itoa(hv.Holder), "-m", "-n", "-r", "--"}, fs.Args()[1:]...)
 	return syscall.Exec(nsenter, argv, hvEnv(hv))
 }
 

@@ -16,6 +16,8 @@
 //	dvr-sandbox ping --run DIR [--from vm11 --to vm22]               # a real ICMP echo, hop by hop from the pcaps
 //	dvr-sandbox exec --run DIR hv1 CMD...                            # run CMD inside hv1 (its netns and /run/netns)
 //	dvr-sandbox vms  --run DIR                                       # the plugged VM ports, one a line
+//	dvr-sandbox plug --run DIR hv2 vm13                              # plug the NB port vm13 on hv2 (a dummy port), wait until up
+//	dvr-sandbox unplug --run DIR vm13                                # and take it out again
 //
 // scripts/demo.sh starts it detached and scripts/demo-down.sh stops it.
 package main
@@ -42,6 +44,10 @@ func main() {
 		err = execIn(args)
 	case "vms":
 		err = vms(args)
+	case "plug":
+		err = plug(args)
+	case "unplug":
+		err = unplug(args)
 	default:
 		usage()
 	}
@@ -52,7 +58,7 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: dvr-sandbox up|show|ping|exec|vms --run DIR ... (see `go doc ./cmd/dvr-sandbox`)")
+	fmt.Fprintln(os.Stderr, "usage: dvr-sandbox up|show|ping|exec|vms|plug|unplug --run DIR ... (see `go doc ./cmd/dvr-sandbox`)")
 	os.Exit(2)
 }
 

@@ -170,6 +170,52 @@ func TestSandboxUpPingDown(t *testing.T) {
 		t.Errorf("ping after hv1's chassis restart:\n%s", out)
 	}
 
+	// plug: a new NB port on hv2, its packets routed to vm22 on hv3 and
+	// back; unplug releases it; vm22 moved to hv2 by unplug and plug.
+	must("--wait=sb", "lsp-add", "sw1", "vm13", "--", "lsp-set-addresses", "vm13", "fa:16:3e:00:01:0d 10.0.1.13")
+	if out := sub("plug", "hv2", "vm13"); !strings.Contains(out, "vm13 is up, bound to hv2") {
+		t.Errorf("plug hv2 vm13: %s", out)
+	}
+	if out := sub("vms"); out != "vm11 hv1\nvm21 hv1\nvm12 hv2\nvm13 hv2\nvm22 hv3\n" {
+		t.Errorf("vms after plug: %q", out)
+	}
+	if out := sub("exec", "hv2", "ovs-vsctl", "get", "Interface", "vm13", "type", "external_ids:iface-id"); out != "dummy\nvm13\n" {
+		t.Errorf("vm13's interface on hv2: %q", out)
+	}
+	if out := sub("ping", "--from", "vm13", "--to", "vm22", "--trace=false"); strings.Count(out, "  [ok]\n") != 8 ||
+		!strings.Contains(out, "routed on hv2  [ok]") {
+		t.Errorf("ping vm13 → vm22:\n%s", out)
+	}
+	if out, err := exec.Command(sandbox, "plug", "--run", run, "hv1", "vm13").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "plugged on hv2 already") {
+		t.Errorf("a second plug of vm13: %v: %s", err, out)
+	}
+	if out, err := exec.Command(sandbox, "plug", "--run", run, "hv1", "nosuch").CombinedOutput(); err == nil ||
+		!strings.Contains(string(out), "no Port_Binding nosuch") {
+		t.Errorf("plug of a port the NB does not have: %v: %s", err, out)
+	}
+	sub("unplug", "vm13")
+	if out := sub("exec", "hv2", "ovs-vsctl", "list-ports", "br-int"); strings.Contains(out, "vm13") {
+		t.Errorf("vm13 still on hv2's br-int: %s", out)
+	}
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if out, _ := nbrun(5*time.Second, "lsp-get-up", "vm13"); out == "down\n" {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatal("vm13 still up 20 s after unplug")
+		}
+	}
+	sub("unplug", "vm22")
+	sub("plug", "hv2", "vm22")
+	must("--wait=hv", "sync")
+	if out := sub("ping", "--trace=false"); strings.Count(out, "  [ok]\n") != 8 || !strings.Contains(out, "hv2's wire, in") {
+		t.Errorf("ping vm11 → vm22 after its move to hv2:\n%s", out)
+	}
+	if st, err = readState(run); err != nil {
+		t.Fatal(err)
+	}
+
 	// SIGTERM: everything it made goes.
 	if err := up.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -192,7 +238,7 @@ func leftovers(t *testing.T, st *State, run string) {
 	tag := "hvt" + strconv.Itoa(st.Pid) + "-"
 	all := append([]HVState{st.Underlay}, st.HVs...)
 	for _, hv := range all {
-		if syscall.Kill(hv.Holder, 0) == nil {
+		if hv.Holder != 0 && syscall.Kill(hv.Holder, 0) == nil {
 			t.Errorf("%s: holder pid %d still runs", hv.Name, hv.Holder)
 		}
 		if hv.Chassis != 0 && syscall.Kill(hv.Chassis, 0) == nil {
@@ -221,7 +267,7 @@ func leftovers(t *testing.T, st *State, run string) {
 			t.Errorf("process %s still runs: %s", filepath.Base(filepath.Dir(p)), bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
 		}
 	}
-	for _, f := range []string{statePath(run), filepath.Join(run, "sandbox.pid")} {
+	for _, f := range []string{statePath(run), filepath.Join(run, "sandbox.pid"), journalPath(run), filepath.Join(run, "sandbox.lock")} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("%s still there", f)
 		}

@@ -95,7 +95,7 @@ func hvCmd(hv *HVState, name string, args ...string) (string, error) {
 
 // inHV runs a command inside the hypervisor (holder's mount and net namespaces).
 func inHV(hv *HVState, args ...string) (string, error) {
-	return hvCmd(hv, "nsenter", append([]string{"-t", strconv.Itoa(hv.Holder), "-m", "-n", "--"}, args...)...)
+	return hvCmd(hv, "nsenter", append([]string{"-t", strconv.Itoa(hv.Holder), "-m", "-n", "-r", "--"}, args...)...)
 }
 
 // portNames maps a bridge's ofports (dump-ports-desc) and the

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dvr-ovn/dvr/internal/hvtest"
 	fixtures "github.com/dvr-ovn/dvr/ovsdb-fixtures"
 )
 
@@ -67,7 +68,13 @@ func up(args []string) error {
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 
-	sbx, err := boot(dir, sbConfig{chassis: *sb, read: *sbRead, pki: *pkiDir}, *chassis, placement)
+	// The journal: what it makes, as it makes it, for demo-down should it
+	// die without its cleanup (kill -9, its pid file gone).
+	journal, err := openJournal(dir)
+	if err != nil {
+		return err
+	}
+	sbx, err := boot(dir, sbConfig{chassis: *sb, read: *sbRead, pki: *pkiDir}, *chassis, placement, journal)
 	if err != nil {
 		if sbx != nil {
 			sbx.close()
@@ -85,6 +92,28 @@ func up(args []string) error {
 			sbx.superviseChassis()
 		}
 	}
+}
+
+// journalPath is where up writes what it makes (hvtest.Journal's lines
+// after a first "sandbox PID STARTTIME BOOT_ID" line); close removes it.
+func journalPath(run string) string { return filepath.Join(run, "sandbox.journal") }
+
+func openJournal(run string) (*os.File, error) {
+	f, err := os.OpenFile(journalPath(run), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	st, err := hvtest.StartTime(os.Getpid())
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	boot, _ := os.ReadFile("/proc/sys/kernel/random/boot_id")
+	if _, err := fmt.Fprintf(f, "sandbox %d %s %s\n", os.Getpid(), st, strings.TrimSpace(string(boot))); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 func logf(format string, args ...any) {

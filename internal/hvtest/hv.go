@@ -28,6 +28,7 @@ type Option func(*config)
 type config struct {
 	systemID string
 	encapIP  string
+	journal  *journal
 }
 
 // SystemID sets external_ids:system-id (default: the hypervisor's name;
@@ -106,7 +107,7 @@ func bootAll(r runner, names []string, then func(int, *HV, error) error, opts ..
 		if cfg.systemID != "" && len(names) == 1 {
 			id = cfg.systemID
 		}
-		hv, err := newHV(r, n, id)
+		hv, err := newHV(r, n, id, cfg.journal)
 		if err != nil {
 			return hvs, err
 		}
@@ -130,16 +131,21 @@ func bootAll(r runner, names []string, then func(int, *HV, error) error, opts ..
 }
 
 // newHV makes the run directory and registers the cleanup; boot does the rest.
-func newHV(tb runner, name, systemID string) (*HV, error) {
+func newHV(tb runner, name, systemID string, j *journal) (*HV, error) {
 	sweepStale()
 	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", prefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
+	j.note("dir", dir)
 	hv := &HV{
 		Name: name, SystemID: systemID, Dir: dir, tb: tb, l: newLauncher(),
 		NetNS: nsName(tb.Name(), name),
 	}
+	hv.l.journal = j
+	// Noted before it is made: a kill between the two leaves a name that
+	// is not there, never a namespace that is not noted.
+	j.note("netns", hv.NetNS)
 	tb.Cleanup(hv.Close)
 	// One at a time: the first "ip netns add" on a machine makes
 	// /run/netns a shared bind mount of itself, and two doing it at once
@@ -350,8 +356,11 @@ func (hv *HV) Spawn(name string, args ...string) *Proc {
 // hypervisor, as Spawn's do: nsenter into the holder's mount and network
 // namespaces, OVS environment, Pdeathsig. Prefer Exec and Spawn, which
 // start it from a thread that never exits (see Pdeathsig in doc.go).
+// -r keeps the holder's root: entering a mount namespace resets the root
+// directory to that namespace's, which under a chroot (scripts/fresh-check.sh
+// runs the demo in one) is the host's, with the host's /tmp and programs.
 func (hv *HV) Command(name string, args ...string) *exec.Cmd {
-	full := append([]string{"-t", fmt.Sprint(hv.Holder.Pid()), "-m", "-n", "--", name}, args...)
+	full := append([]string{"-t", fmt.Sprint(hv.Holder.Pid()), "-m", "-n", "-r", "--", name}, args...)
 	cmd := exec.Command("nsenter", full...)
 	cmd.Env = hv.Env()
 	cmd.Dir = hv.Dir

@@ -18,8 +18,9 @@ import (
 // returned still locked) is killed with it. Starting every long-lived child
 // here makes Pdeathsig mean "the test binary died".
 type launcher struct {
-	reqs chan launchReq
-	done chan struct{}
+	reqs    chan launchReq
+	done    chan struct{}
+	journal *journal // nil: none (see Journal)
 }
 
 type launchReq struct {
@@ -103,6 +104,7 @@ func (p *Proc) start() error {
 	if err := p.l.start(cmd); err != nil {
 		return fmt.Errorf("start %s: %w", p.Name, err)
 	}
+	p.l.journal.pid(cmd.Process.Pid, p.Name)
 	exited := make(chan struct{})
 	p.mu.Lock()
 	p.cmd, p.exited, p.Args = cmd, exited, cmd.Args

@@ -36,21 +36,29 @@ func (hv *HV) AddVMPort(name, ifaceID, mac string) *VMPort {
 
 // vmArgs are the ovs-vsctl arguments plugging a VM port.
 func (hv *HV) vmArgs(name, ifaceID, mac string) (*VMPort, []string) {
-	vm := &VMPort{HV: hv, Name: name, IfaceID: ifaceID, MAC: mac,
-		TxPcap: filepath.Join(hv.Dir, name+"-tx.pcap"),
-		RxPcap: filepath.Join(hv.Dir, name+"-rx.pcap")}
+	vm := &VMPort{HV: hv, Name: name, IfaceID: ifaceID, MAC: mac}
 	var args []string
 	if _, err := hv.Vsctl("br-exists", IntegrationBridge); err != nil {
 		args = append(args, "add-br", IntegrationBridge, "--", "set", "Bridge", IntegrationBridge,
 			"datapath_type=netdev", "fail_mode=secure", "--")
 	}
-	args = append(args, "add-port", IntegrationBridge, name, "--",
+	var plug []string
+	vm.TxPcap, vm.RxPcap, plug = VMPortArgs(hv.Dir, name, ifaceID, mac)
+	return vm, append(args, plug...)
+}
+
+// VMPortArgs are the ovs-vsctl arguments that plug a VM port into an
+// existing br-int of the hypervisor whose run directory is dir (a program
+// that has only that, e.g. dvr-sandbox plug), and the pcaps of what OVS
+// sends to it (tx) and what it sends (rx).
+func VMPortArgs(dir, name, ifaceID, mac string) (tx, rx string, args []string) {
+	tx, rx = filepath.Join(dir, name+"-tx.pcap"), filepath.Join(dir, name+"-rx.pcap")
+	return tx, rx, []string{"add-port", IntegrationBridge, name, "--",
 		"set", "Interface", name, "type=dummy",
-		"external_ids:iface-id="+ifaceID,
+		"external_ids:iface-id=" + ifaceID,
 		fmt.Sprintf("external_ids:attached-mac=%q", mac),
 		"external_ids:iface-status=active",
-		"options:tx_pcap="+vm.TxPcap, "options:rxq_pcap="+vm.RxPcap)
-	return vm, args
+		"options:tx_pcap=" + tx, "options:rxq_pcap=" + rx}
 }
 
 // Receive injects a frame as if the VM had sent it (netdev-dummy/receive):
