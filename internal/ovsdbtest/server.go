@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +21,9 @@ type config struct {
 	members int // 0: standalone; 1 or 3: RAFT cluster
 	ssl     bool
 	tmpfs   int64 // >0: each member's database file on a tmpfs of this size
+	// dbRemotes: the table whose connections column names more remotes
+	// (WithDBRemotes); "" for none.
+	dbRemotes string
 }
 
 // Clustered makes the database a RAFT cluster of n members (1 or 3).
@@ -26,6 +31,13 @@ func Clustered(n int) Option { return func(c *config) { c.members = n } }
 
 // WithSSL adds an SSL remote to every member, with a PKI made by ovs-pki.
 func WithSSL() Option { return func(c *config) { c.ssl = true } }
+
+// WithDBRemotes makes every member also serve the remotes that the
+// database's Connection rows name through table's connections column
+// (--remote=db:DB,TABLE,connections), each with its role and read_only:
+// how ovsdb-server learns an RBAC role. With WithSSL, a pssl: row uses
+// the member's key and certificate and trusts the client CA (PKI.Sign).
+func WithDBRemotes(table string) Option { return func(c *config) { c.dbRemotes = table } }
 
 // Server is a running database: one ovsdb-server process per member.
 type Server struct {
@@ -35,6 +47,8 @@ type Server struct {
 	PKI     *PKI      // nil without WithSSL
 	tb      testing.TB
 	schema  string
+	// dbRemotes is config.dbRemotes.
+	dbRemotes string
 }
 
 // Member is one ovsdb-server process.
@@ -62,7 +76,40 @@ type PKI struct {
 	ClientCert   string
 	CACert       string // CA that signed the server: clients verify with it
 	ClientCACert string // CA that signed the client: the server verifies with it
+	work         string // where ovs-pki writes the pairs
+	mu           sync.Mutex
 }
+
+// Pair is a client key and certificate (PKI.Sign).
+type Pair struct {
+	Key, Cert string
+}
+
+// Sign makes a client key and certificate whose common name is exactly
+// name (a chassis name: what SB RBAC matches a client by), signed by the
+// client CA that the server trusts. The name is letters, digits, '.',
+// '_' and '-'.
+func (p *PKI) Sign(name string) (Pair, error) {
+	if !pairName.MatchString(name) {
+		return Pair{}, fmt.Errorf("certificate name %q: use letters, digits, '.', '_' and '-'", name)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	pair := Pair{Key: filepath.Join(p.work, name+"-privkey.pem"), Cert: filepath.Join(p.work, name+"-cert.pem")}
+	if _, err := os.Stat(pair.Cert); err == nil {
+		return pair, nil
+	}
+	// A bare name, run in the work directory: ovs-pki puts its argument,
+	// a path included, into the common name.
+	cmd := exec.Command("ovs-pki", "-d", p.Dir, "-l", filepath.Join(p.work, "pki.log"), "-u", "req+sign", name, "switch")
+	cmd.Dir = p.work
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return Pair{}, fmt.Errorf("ovs-pki req+sign %s: %v: %s", name, err, out)
+	}
+	return pair, nil
+}
+
+var pairName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // Endpoint is the comma list of every member's unix remote, as clients take it.
 func (s *Server) Endpoint() string {
@@ -105,7 +152,7 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{Dir: dir, tb: tb, schema: schemaFile}
+	s := &Server{Dir: dir, tb: tb, schema: schemaFile, dbRemotes: cfg.dbRemotes}
 	tb.Cleanup(s.Stop)
 	name, err := schemaName(schemaFile)
 	if err != nil {
@@ -191,6 +238,9 @@ func (s *Server) startMember(m *Member) error {
 			"--private-key="+s.PKI.ServerKey,
 			"--certificate="+s.PKI.ServerCert,
 			"--ca-cert="+s.PKI.ClientCACert)
+	}
+	if s.dbRemotes != "" {
+		args = append(args, fmt.Sprintf("--remote=db:%s,%s,connections", s.Name, s.dbRemotes))
 	}
 	m.args = args
 	cmd := exec.Command("ovsdb-server", args...)
@@ -351,6 +401,9 @@ func waitListener(network, path string, timeout time.Duration) error {
 	return fmt.Errorf("%s socket %s not ready within %v", network, path, timeout)
 }
 
+// FreePort is a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort(tb testing.TB) int { return freePort(tb) }
+
 func freePort(tb testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -389,6 +442,7 @@ func makePKI(dir string) (*PKI, error) {
 	}
 	return &PKI{
 		Dir:          dir,
+		work:         work,
 		ServerKey:    filepath.Join(work, "server-privkey.pem"),
 		ServerCert:   filepath.Join(work, "server-cert.pem"),
 		ClientKey:    filepath.Join(work, "client-privkey.pem"),
