@@ -29,6 +29,9 @@ type world struct {
 	nb, sb *ovsdbtest.Server
 	northd *ovsdbtest.Daemon
 	sbc    client.Client
+	// chassisSB, when set, is the SB flags of a hypervisor's dvr-chassis
+	// (its own certificate on an RBAC remote: rbac_test.go).
+	chassisSB func(hv string) []string
 }
 
 func newWorld(t testing.TB, withNorthd bool) *world {
@@ -114,8 +117,12 @@ func (w *world) runs(hvs []*hvtest.HV) []*chassisRun {
 }
 
 func (c *chassisRun) args(extra ...string) []string {
-	return append([]string{"--sb", c.w.sb.Endpoint(), "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
-		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"}, extra...)
+	sb := []string{"--sb", c.w.sb.Endpoint()}
+	if c.w.chassisSB != nil {
+		sb = c.w.chassisSB(c.hv.Name)
+	}
+	return append(append(sb, "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
+		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"), extra...)
 }
 
 // start runs dvr-chassis inside the hypervisor (stopped by pid at cleanup).
@@ -237,6 +244,26 @@ func (w *world) binding(port string) string {
 		return "?" + *pb.Chassis
 	}
 	return "(no Port_Binding)"
+}
+
+// claimed is the chassis whose DVR_Port_Claim holds port ("" if none):
+// the binding as the chassis wrote it, before dvr-northd copies it into
+// Port_Binding.chassis.
+func (w *world) claimed(port string) string {
+	var cls []sbdb.DVRPortClaim
+	w.list(&cls)
+	for _, c := range cls {
+		if c.LogicalPort == port {
+			return c.ChassisName
+		}
+	}
+	return ""
+}
+
+// waitClaimed waits until chassis holds the claim on port ("" for none).
+func (w *world) waitClaimed(port, chassis string) {
+	w.t.Helper()
+	eventually(w.t, port+" claimed by "+chassis, func() (bool, string) { c := w.claimed(port); return c == chassis, c })
 }
 
 // waitBound waits until port is bound to chassis ("" for none).

@@ -21,6 +21,7 @@ type SBView struct {
 	Ports          map[string]sbdb.PortBinding
 	MACs           map[string]string // DVR MAC by chassis name
 	RouterBindings []sbdb.DVRRouterBinding
+	Claims         map[string]sbdb.DVRPortClaim // DVR_Port_Claim by UUID (claimview.go)
 
 	// Indexes (sbview.go), kept with the rows.
 	portByName     map[string]string          // logical_port → UUID
@@ -28,6 +29,13 @@ type SBView struct {
 	portsByChassis map[string]map[string]bool // Chassis UUID → UUIDs
 	macRows        map[string]sbdb.DVRMACBinding
 	rbRows         map[string]sbdb.DVRRouterBinding
+	// The claims' overlay on Port_Binding (claimview.go).
+	self           string             // this chassis' name ("" before it is known)
+	claimByPort    map[string]string  // logical_port → claim UUID
+	ownClaims      map[string]string  // logical_port → claim UUID, this chassis' own
+	raw            map[string]binding // Port_Binding UUID → chassis and up as northd wrote them (bound rows only)
+	chassisRows    map[string]string  // chassis name → Chassis UUID (nil: rebuild)
+	chassisChanged bool               // a Chassis row changed: overlayAll before the round reads
 }
 
 // ChassisByName finds a Chassis row by name.
@@ -68,7 +76,11 @@ func (v *LocalView) BridgeByName(name string) (vswitchd.Bridge, bool) {
 	return vswitchd.Bridge{}, false
 }
 
-func readSB(ctx context.Context, c client.Client) (*SBView, error) {
+func readSB(ctx context.Context, c client.Client) (*SBView, error) { return readSBAs(ctx, c, "") }
+
+// readSBAs lists the SB view of the chassis named self ("" when not
+// known yet).
+func readSBAs(ctx context.Context, c client.Client, self string) (*SBView, error) {
 	var gs []sbdb.SBGlobal
 	var chs []sbdb.Chassis
 	var cps []sbdb.ChassisPrivate
@@ -76,8 +88,9 @@ func readSB(ctx context.Context, c client.Client) (*SBView, error) {
 	var dps []sbdb.DatapathBinding
 	var pbs []sbdb.PortBinding
 	var macs []sbdb.DVRMACBinding
-	v := &SBView{}
-	for _, l := range []any{&gs, &chs, &cps, &encs, &dps, &pbs, &macs, &v.RouterBindings} {
+	var claims []sbdb.DVRPortClaim
+	v := &SBView{self: self}
+	for _, l := range []any{&gs, &chs, &cps, &encs, &dps, &pbs, &macs, &v.RouterBindings, &claims} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, err
 		}
@@ -91,6 +104,8 @@ func readSB(ctx context.Context, c client.Client) (*SBView, error) {
 	v.Datapaths = byUUID(dps, func(r sbdb.DatapathBinding) string { return r.UUID })
 	v.Ports = byUUID(pbs, func(r sbdb.PortBinding) string { return r.UUID })
 	v.index()
+	v.indexClaims(claims)
+	v.overlayAll(nil)
 	v.MACs = map[string]string{}
 	sort.Slice(macs, func(i, j int) bool { return macs[i].UUID < macs[j].UUID })
 	for _, m := range macs {
