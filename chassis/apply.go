@@ -12,36 +12,42 @@ import (
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 )
 
-// ClaimOps binds (claims) and unbinds (releases) Port_Bindings, and keeps
-// Port_Binding.up true exactly on the ports bound here whose flows OVS
-// acknowledged (flowed, by logical_port). Each update carries the chassis
-// value the round saw in its where clause, so a port another chassis
-// claimed meanwhile is not taken from it, and a release (which also sets
-// up false) or an up change touches only a binding that is still ours.
+// ClaimOps binds (claims) and unbinds (releases) Port_Bindings through
+// this chassis' DVR_Port_Claim rows (claimview.go), and keeps each claim's
+// up true exactly on the ports bound here whose flows OVS acknowledged
+// (flowed, by logical_port). A claim is an insert: the [logical_port]
+// index makes the server refuse a second claim on a port, so of two
+// chassis claiming one port at once one transaction fails, and its next
+// round sees the winner and leaves the port alone. Releases and up
+// changes touch only this chassis' own rows (RBAC refuses anything else
+// on a chassis' remote).
 func ClaimOps(v *SBView, self string, p ClaimPlan, flowed map[string]bool) []ovsdb.Operation {
 	var ops []ovsdb.Operation
-	ours := ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, ovsdb.OvsSet{GoSet: []any{uuidRef(self)}})
+	name := v.Chassis[self].Name
 	claimed := map[string]bool{}
 	for _, u := range p.Claim {
 		claimed[u] = true
 		pb := v.Ports[u]
-		seen := ovsdb.OvsSet{GoSet: []any{}}
-		if c := pb.Chassis; c != nil {
-			seen = ovsdb.OvsSet{GoSet: []any{uuidRef(*c)}}
-		}
-		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": uuidRef(self), "up": flowed[pb.LogicalPort]},
-			ovsdb.NewCondition("chassis", ovsdb.ConditionEqual, seen)))
+		ops = append(ops, insertOp(sbdb.DVRPortClaimTable, "", ovsdb.Row{
+			"logical_port": pb.LogicalPort, "chassis_name": name, "up": flowed[pb.LogicalPort]}))
 	}
 	for _, u := range p.Release {
-		ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{}}, "up": false}, ours))
+		if c, ok := v.OwnClaim(v.Ports[u].LogicalPort); ok {
+			ops = append(ops, deleteOp(sbdb.DVRPortClaimTable, c.UUID))
+		}
+	}
+	for _, lp := range p.Drop {
+		if c, ok := v.OwnClaim(lp); ok {
+			ops = append(ops, deleteOp(sbdb.DVRPortClaimTable, c.UUID))
+		}
 	}
 	for _, u := range sortedKeys(p.Bound) {
 		pb, ok := v.Ports[u]
-		if !ok || claimed[u] || pb.Chassis == nil || *pb.Chassis != self {
+		if !ok || claimed[u] {
 			continue
 		}
-		if want := flowed[pb.LogicalPort]; (pb.Up != nil && *pb.Up) != want {
-			ops = append(ops, updateOp(sbdb.PortBindingTable, u, ovsdb.Row{"up": want}, ours))
+		if c, ok := v.OwnClaim(pb.LogicalPort); ok && c.Up != flowed[pb.LogicalPort] {
+			ops = append(ops, updateOp(sbdb.DVRPortClaimTable, c.UUID, ovsdb.Row{"up": flowed[pb.LogicalPort]}))
 		}
 	}
 	return ops

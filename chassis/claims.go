@@ -55,6 +55,7 @@ const (
 	WaitingForMAC   = "this chassis has no DVR MAC yet"
 	DuplicateIface  = "another interface on the bridge has the same iface-id"
 	NoSwitchNetwork = "its datapath is not a logical switch"
+	ClaimedByGone   = "its port is still claimed by a chassis that is gone (dvr-northd removes that claim)"
 )
 
 // Served is a VM interface this chassis serves: its Port_Binding is (or
@@ -80,6 +81,10 @@ type ClaimPlan struct {
 	Pending bool
 	// Bound is every Port_Binding bound here once the plan is applied.
 	Bound map[string]bool
+	// Drop are logical ports this chassis holds claims on that no local
+	// interface names and whose Port_Binding is not in the view (deleted
+	// while bound here): their claims are deleted.
+	Drop []string
 }
 
 // DecideClaims decides which Port_Bindings this chassis (Chassis row
@@ -128,6 +133,11 @@ func DecideClaims(v *SBView, self string, ifaces []LocalIface, active bool) Clai
 			p.Unserved[li.Name] = NoSwitchNetwork
 			continue
 		}
+		if who := v.StaleClaim(pb.LogicalPort); who != "" {
+			p.Unserved[li.Name] = ClaimedByGone
+			p.Holder[li.Name] = who
+			continue
+		}
 		holder := ""
 		if pb.Chassis != nil {
 			if c, live := v.Chassis[*pb.Chassis]; live {
@@ -154,6 +164,13 @@ func DecideClaims(v *SBView, self string, ifaces []LocalIface, active bool) Clai
 		pb := v.Ports[u]
 		if pb.Chassis != nil && *pb.Chassis == self && !p.Bound[u] {
 			p.Release = append(p.Release, u)
+		}
+	}
+	for _, lp := range v.OwnClaimed() {
+		if _, local := chosen[lp]; !local {
+			if _, ok := v.PortNamed(lp); !ok {
+				p.Drop = append(p.Drop, lp)
+			}
 		}
 	}
 	sort.Strings(p.Claim)

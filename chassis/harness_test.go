@@ -33,6 +33,9 @@ type world struct {
 	// only the databases' ssl: remotes and a certificate of its own; the
 	// test's own reads use the unix sockets.
 	tls bool
+	// chassisSB, when set, is the SB flags of a hypervisor's dvr-chassis
+	// (its own certificate on an RBAC remote: rbac_test.go).
+	chassisSB func(hv string) []string
 }
 
 // worldOpt configures newWorld.
@@ -184,9 +187,12 @@ func (w *world) runs(hvs []*hvtest.HV) []*chassisRun {
 }
 
 func (c *chassisRun) args(extra ...string) []string {
-	args := []string{"--sb", c.w.sbEP(), "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
-		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"}
-	return append(append(args, c.w.tlsFlags(c.hv.Name)...), extra...)
+	sb := append([]string{"--sb", c.w.sbEP()}, c.w.tlsFlags(c.hv.Name)...)
+	if c.w.chassisSB != nil {
+		sb = c.w.chassisSB(c.hv.Name)
+	}
+	return append(append(sb, "--ovs-db", c.hv.Endpoint(), "--datapath-type=netdev",
+		"--encap-ip", c.ip, "--pidfile", c.pidfile, "--log-level=debug"), extra...)
 }
 
 // start runs dvr-chassis inside the hypervisor (stopped by pid at cleanup).
@@ -315,6 +321,26 @@ func (w *world) binding(port string) string {
 		return "?" + *pb.Chassis
 	}
 	return "(no Port_Binding)"
+}
+
+// claimed is the chassis whose DVR_Port_Claim holds port ("" if none):
+// the binding as the chassis wrote it, before dvr-northd copies it into
+// Port_Binding.chassis.
+func (w *world) claimed(port string) string {
+	var cls []sbdb.DVRPortClaim
+	w.list(&cls)
+	for _, c := range cls {
+		if c.LogicalPort == port {
+			return c.ChassisName
+		}
+	}
+	return ""
+}
+
+// waitClaimed waits until chassis holds the claim on port ("" for none).
+func (w *world) waitClaimed(port, chassis string) {
+	w.t.Helper()
+	eventually(w.t, port+" claimed by "+chassis, func() (bool, string) { c := w.claimed(port); return c == chassis, c })
 }
 
 // waitBound waits until port is bound to chassis ("" for none).

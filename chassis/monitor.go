@@ -15,11 +15,12 @@ import (
 // default) every row; otherwise Port_Binding and DVR_Router_Binding
 // only as far as in names them (sbConditions), the small tables in full.
 func sbTables(in *Interest) []client.MonitorOption {
-	pb, rb := &sbdb.PortBinding{}, &sbdb.DVRRouterBinding{}
-	large := []client.MonitorOption{client.WithTable(pb), client.WithTable(rb)}
+	pb, rb, cl := &sbdb.PortBinding{}, &sbdb.DVRRouterBinding{}, &sbdb.DVRPortClaim{}
+	large := []client.MonitorOption{client.WithTable(pb), client.WithTable(rb), client.WithTable(cl)}
 	if in != nil {
 		pbc, rbc := sbConditions(*in, pb, rb)
-		large = []client.MonitorOption{client.WithConditionalTable(pb, pbc), client.WithConditionalTable(rb, rbc)}
+		large = []client.MonitorOption{client.WithConditionalTable(pb, pbc), client.WithConditionalTable(rb, rbc),
+			client.WithConditionalTable(cl, claimConditions(*in, cl))}
 	}
 	return append([]client.MonitorOption{
 		client.WithTable(&sbdb.SBGlobal{}),
@@ -68,6 +69,23 @@ func sbConditions(in Interest, pb *sbdb.PortBinding, rb *sbdb.DVRRouterBinding) 
 		rbs = append(rbs, model.Condition{Field: &rb.UUID, Function: ovsdb.ConditionEqual, Value: noRow})
 	}
 	return pbs, rbs
+}
+
+// claimConditions are the DVR_Port_Claim clauses of in: this chassis'
+// own claims, and every claim on a local iface-id's port (whether another
+// chassis holds it). Remote ports' bindings come from Port_Binding.
+func claimConditions(in Interest, cl *sbdb.DVRPortClaim) []model.Condition {
+	var cs []model.Condition
+	if in.Self != "" {
+		cs = append(cs, model.Condition{Field: &cl.ChassisName, Function: ovsdb.ConditionEqual, Value: in.Self})
+	}
+	for _, lp := range in.LogicalPorts {
+		cs = append(cs, model.Condition{Field: &cl.LogicalPort, Function: ovsdb.ConditionEqual, Value: lp})
+	}
+	if len(cs) == 0 {
+		cs = append(cs, model.Condition{Field: &cl.UUID, Function: ovsdb.ConditionEqual, Value: noRow})
+	}
+	return cs
 }
 
 // localTables is the local Open_vSwitch monitor. It names its columns:

@@ -55,8 +55,9 @@ func PlanRegistration(v *SBView, id Identity, status string) RegPlan {
 		}
 		switch e, good := onlyEncap(v, ch); {
 		case good && encapMatches(e, id):
-		case good:
-			p.Ops = append(p.Ops, updateOp(sbdb.EncapTable, e.UUID, encapRow(id)))
+		case good && e.ChassisName == id.Name:
+			// chassis_name is the row's RBAC authorization: never updated.
+			p.Ops = append(p.Ops, updateOp(sbdb.EncapTable, e.UUID, ovsdb.Row{"type": sbdb.EncapTypeVxlan, "ip": id.EncapIP}))
 		default: // none, several, or not vxlan: one new Encap (the others are garbage-collected)
 			p.Ops = append(p.Ops, insertOp(sbdb.EncapTable, "encap", encapRow(id)))
 			row["encaps"] = ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: "encap"}}}

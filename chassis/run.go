@@ -154,6 +154,7 @@ func (c *Chassis) identity(lv *LocalView) (id Identity, why string) {
 		}
 		c.log = c.log.WithField("chassis", c.name)
 		c.ownName.Store(&c.name)
+		c.sb.self = c.name
 	} else if c.cfg.SystemID == "" && ext["system-id"] != "" && ext["system-id"] != c.name && c.notes.set("system-id", ext["system-id"]) {
 		c.log.WithField("system-id", ext["system-id"]).Warn("Open_vSwitch external_ids:system-id changed; keeping the name this run started with (restart to use the new one)")
 	}

@@ -105,6 +105,8 @@ type viewKeeper struct {
 	gen  int // the monitor generation the view was listed from (0: none)
 	view *SBView
 	pend pending
+	// self is the chassis name, once known (the claims' overlay needs it).
+	self string
 }
 
 // refresh brings the view up to date: listed afresh when relist is set,
@@ -115,7 +117,7 @@ func (k *viewKeeper) refresh(ctx context.Context, c client.Client, gen int, reli
 	if relist || over || gen != k.gen || k.view == nil {
 		k.q.keepFromNow()
 		k.view = nil // not kept alive beside the fresh one
-		v, err := readSB(ctx, c)
+		v, err := readSBAs(ctx, c, k.self)
 		if err != nil {
 			k.gen = 0
 			return nil, err
@@ -125,8 +127,14 @@ func (k *viewKeeper) refresh(ctx context.Context, c client.Client, gen int, reli
 		k.pend.needFull("the SB view was listed afresh")
 		return v, nil
 	}
+	if k.view.self != k.self {
+		return k.refresh(ctx, c, gen, true)
+	}
 	for _, r := range rows {
 		k.view.apply(r, &k.pend)
+	}
+	if k.view.chassisChanged {
+		k.view.overlayAll(&k.pend)
 	}
 	if len(rows) > 0 && !k.view.countsMatch(c) {
 		return k.refresh(ctx, c, gen, true)
@@ -144,7 +152,7 @@ func (v *SBView) countsMatch(c client.Client) bool {
 		return true
 	}
 	for table, n := range map[string]int{sbdb.PortBindingTable: len(v.Ports), sbdb.ChassisTable: len(v.Chassis),
-		sbdb.DatapathBindingTable: len(v.Datapaths), sbdb.EncapTable: len(v.Encaps)} {
+		sbdb.DatapathBindingTable: len(v.Datapaths), sbdb.EncapTable: len(v.Encaps), sbdb.DVRPortClaimTable: len(v.Claims)} {
 		if t := cache.Table(table); t != nil && t.Len() != n {
 			return false
 		}
@@ -246,6 +254,7 @@ func (v *SBView) apply(r rowChange, p *pending) {
 	case sbdb.ChassisTable:
 		p.needFull("a Chassis row changed")
 		applyRow(v.Chassis, r, func(x *sbdb.Chassis) string { return x.UUID })
+		v.chassisRows, v.chassisChanged = nil, true
 	case sbdb.ChassisPrivateTable:
 		// Read by the registration and the report only, which every round
 		// decides afresh.
@@ -287,19 +296,23 @@ func (v *SBView) apply(r rowChange, p *pending) {
 			delete(v.Ports, u)
 			o = &old // what the view had
 		}
+		delete(v.raw, u)
 		if n != nil {
+			if v.raw == nil {
+				v.raw = map[string]binding{}
+			}
+			if n.Chassis != nil || n.Up != nil {
+				v.raw[u] = rawBinding(n)
+			}
+			eff := *n
+			v.effective(&eff, rawBinding(n))
+			n = &eff
 			v.Ports[u] = *n
 			v.indexPort(u, n)
 		}
-		if p.ports == nil {
-			p.ports = map[string]portChange{}
-		}
-		pc, seen := p.ports[u]
-		if !seen {
-			pc.old = o
-		}
-		pc.cur = n
-		p.ports[u] = pc
+		p.port(u, o, n)
+	case sbdb.DVRPortClaimTable:
+		v.applyClaim(r, p)
 	}
 }
 

@@ -9,12 +9,16 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/internal/vswitchd"
 )
 
 // Unregister deletes the Chassis (with its Encap) and Chassis_Private rows
-// named name, in one transaction, and returns how many rows of each went.
+// named name, and its port claims (DVR_Port_Claim), in one transaction,
+// and returns how many Chassis and Chassis_Private rows went. Under RBAC
+// it connects with the chassis' own certificate: these are all rows it
+// may delete.
 // dvr-northd then frees the chassis' DVR MAC and router bindings, and
 // OVSDB clears the Port_Binding.chassis references. The caller makes sure
 // no dvr-chassis runs for it (it would register again).
@@ -35,13 +39,15 @@ func Unregister(ctx context.Context, sb ovsdbconn.Config, name string) (chassis,
 	ops := []ovsdb.Operation{
 		{Op: ovsdb.OperationDelete, Table: sbdb.ChassisTable, Where: byName},
 		{Op: ovsdb.OperationDelete, Table: sbdb.ChassisPrivateTable, Where: byName},
+		{Op: ovsdb.OperationDelete, Table: sbdb.DVRPortClaimTable,
+			Where: []ovsdb.Condition{ovsdb.NewCondition("chassis_name", ovsdb.ConditionEqual, name)}},
 	}
 	res, err := c.Transact(ctx, ops...)
 	if err != nil {
 		return 0, 0, err
 	}
-	if _, err := ovsdb.CheckOperationResults(res, ops); err != nil {
-		return 0, 0, err
+	if e := ovsdbrpc.FirstError(ops, 0, res); e != nil {
+		return 0, 0, e // names the operation and the server's details (e.g. an RBAC refusal)
 	}
 	return res[0].Count, res[1].Count, nil
 }

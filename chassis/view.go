@@ -21,6 +21,7 @@ type SBView struct {
 	Ports          map[string]sbdb.PortBinding
 	MACs           map[string]string // DVR MAC by chassis name
 	RouterBindings []sbdb.DVRRouterBinding
+	Claims         map[string]sbdb.DVRPortClaim // DVR_Port_Claim by UUID (claimview.go)
 
 	// Indexes (sbview.go), kept with the rows.
 	portByName     map[string]string          // logical_port → UUID
@@ -28,6 +29,13 @@ type SBView struct {
 	portsByChassis map[string]map[string]bool // Chassis UUID → UUIDs
 	macRows        map[string]sbdb.DVRMACBinding
 	rbRows         map[string]sbdb.DVRRouterBinding
+	// The claims' overlay on Port_Binding (claimview.go).
+	self           string             // this chassis' name ("" before it is known)
+	claimByPort    map[string]string  // logical_port → claim UUID
+	ownClaims      map[string]string  // logical_port → claim UUID, this chassis' own
+	raw            map[string]binding // Port_Binding UUID → chassis and up as northd wrote them (bound rows only)
+	chassisRows    map[string]string  // chassis name → Chassis UUID (nil: rebuild)
+	chassisChanged bool               // a Chassis row changed: overlayAll before the round reads
 }
 
 // ChassisByName finds a Chassis row by name.
@@ -68,14 +76,19 @@ func (v *LocalView) BridgeByName(name string) (vswitchd.Bridge, bool) {
 	return vswitchd.Bridge{}, false
 }
 
-// readSB lists the SB view from the monitor's cache. Its rows share their
-// maps, slices and strings with the cache's (tableOf), so the view costs
-// its structs and indexes, not a second copy of the SB.
-func readSB(_ context.Context, c client.Client) (*SBView, error) {
-	v := &SBView{}
+func readSB(ctx context.Context, c client.Client) (*SBView, error) { return readSBAs(ctx, c, "") }
+
+// readSBAs lists the SB view of the chassis named self ("" when not known
+// yet) from the monitor's cache. Its rows share their maps, slices and
+// strings with the cache's (tableOf), so the view costs its structs and
+// indexes, not a second copy of the SB; the claims' overlay replaces a
+// row's chassis and up pointers, never what they point to.
+func readSBAs(_ context.Context, c client.Client, self string) (*SBView, error) {
+	v := &SBView{self: self}
 	var err error
 	var gs map[string]sbdb.SBGlobal
 	var macs map[string]sbdb.DVRMACBinding
+	var claims map[string]sbdb.DVRPortClaim
 	if gs, err = tableOf[sbdb.SBGlobal](c, sbdb.SBGlobalTable); err != nil {
 		return nil, err
 	}
@@ -100,11 +113,20 @@ func readSB(_ context.Context, c client.Client) (*SBView, error) {
 	if v.rbRows, err = tableOf[sbdb.DVRRouterBinding](c, sbdb.DVRRouterBindingTable); err != nil {
 		return nil, err
 	}
+	if claims, err = tableOf[sbdb.DVRPortClaim](c, sbdb.DVRPortClaimTable); err != nil {
+		return nil, err
+	}
 	for _, g := range gs {
 		v.Global = &g
 		break // maxRows 1
 	}
 	v.indexPorts()
+	cl := make([]sbdb.DVRPortClaim, 0, len(claims))
+	for _, u := range sortedKeys(claims) {
+		cl = append(cl, claims[u])
+	}
+	v.indexClaims(cl)
+	v.overlayAll(nil)
 	v.macRows, v.MACs = macs, map[string]string{}
 	for _, u := range sortedKeys(macs) {
 		m := macs[u]

@@ -22,6 +22,7 @@ type changes struct {
 	lsps     map[string]rowChange[nbdb.LogicalSwitchPort]
 	switches map[string]rowChange[nbdb.LogicalSwitch]
 	pbs      map[string]rowChange[sbdb.PortBinding]
+	claims   map[string]rowChange[sbdb.DVRPortClaim]
 	// Rows of northd-owned tables and columns, checked for drift (a
 	// change northd did not make) against what the last round wrote.
 	dpRows map[string]rowChange[sbdb.DatapathBinding]
@@ -57,6 +58,7 @@ func (c *changes) reset(full string) {
 	c.lsps = map[string]rowChange[nbdb.LogicalSwitchPort]{}
 	c.switches = map[string]rowChange[nbdb.LogicalSwitch]{}
 	c.pbs = map[string]rowChange[sbdb.PortBinding]{}
+	c.claims = map[string]rowChange[sbdb.DVRPortClaim]{}
 	c.dpRows = map[string]rowChange[sbdb.DatapathBinding]{}
 	c.macs = map[string]rowChange[sbdb.DVRMACBinding]{}
 	c.rbs = map[string]rowChange[sbdb.DVRRouterBinding]{}
@@ -68,7 +70,7 @@ func (c *changes) reset(full string) {
 func (c *changes) take() *changes {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := &changes{since: c.since, full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs,
+	out := &changes{since: c.since, full: c.full, barrier: c.barrier, lsps: c.lsps, switches: c.switches, pbs: c.pbs, claims: c.claims,
 		dpRows: c.dpRows, macs: c.macs, rbs: c.rbs, ups: c.ups, others: c.others}
 	c.reset("")
 	return out
@@ -84,7 +86,7 @@ func (c *changes) needFull(why string) {
 }
 
 func (c *changes) empty() bool {
-	return c.full == "" && !c.barrier && len(c.lsps) == 0 && len(c.switches) == 0 && len(c.pbs) == 0 && len(c.others) == 0 &&
+	return c.full == "" && !c.barrier && len(c.lsps) == 0 && len(c.switches) == 0 && len(c.pbs) == 0 && len(c.claims) == 0 && len(c.others) == 0 &&
 		len(c.dpRows) == 0 && len(c.macs) == 0 && len(c.rbs) == 0 && len(c.ups) == 0
 }
 
@@ -129,6 +131,9 @@ func (c *changes) add(cl eventClass, table string, old, cur model.Model) {
 	case evBinding:
 		o, n := asNB[sbdb.PortBinding](old), asNB[sbdb.PortBinding](cur)
 		record(c.pbs, uuidOf(o, n, func(p *sbdb.PortBinding) string { return p.UUID }), o, n)
+	case evClaim:
+		o, n := asNB[sbdb.DVRPortClaim](old), asNB[sbdb.DVRPortClaim](cur)
+		record(c.claims, uuidOf(o, n, func(p *sbdb.DVRPortClaim) string { return p.UUID }), o, n)
 	case evOwned:
 		switch table {
 		case sbdb.DatapathBindingTable:

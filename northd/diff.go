@@ -26,6 +26,9 @@ type sbDiff struct {
 	ops    []ovsdb.Operation
 	named  int
 	counts Counts
+	// chassisRow is the Chassis row UUID of a chassis name ("" for none):
+	// what a bound Port_Binding's chassis column holds.
+	chassisRow func(name string) string
 }
 
 func (d *sbDiff) add(table string, op ovsdb.Operation, err error) error {
@@ -45,7 +48,11 @@ func (d *sbDiff) name(prefix string) string {
 // DiffSB returns the operations that make cur's northd-owned rows equal
 // to want, and the row counts they touch.
 func DiffSB(dbm model.DatabaseModel, want *translate.Output, cur *SBState) ([]ovsdb.Operation, Counts, error) {
-	d := &sbDiff{dbm: dbm, counts: Counts{}}
+	rows := make(map[string]string, len(cur.Chassis))
+	for _, c := range cur.Chassis {
+		rows[c.Name] = c.UUID
+	}
+	d := &sbDiff{dbm: dbm, counts: Counts{}, chassisRow: func(name string) string { return rows[name] }}
 	dpRow, err := d.datapaths(want, cur)
 	if err != nil {
 		return nil, nil, err
@@ -57,6 +64,10 @@ func DiffSB(dbm model.DatabaseModel, want *translate.Output, cur *SBState) ([]ov
 		return nil, nil, err
 	}
 	if err := d.hosting(want, cur, dpRow); err != nil {
+		return nil, nil, err
+	}
+	d.orphanClaims(cur, rows)
+	if err := d.rbac(cur); err != nil {
 		return nil, nil, err
 	}
 	return d.ops, d.counts, nil
@@ -142,21 +153,51 @@ func (d *sbDiff) port(name string, w *translate.Port, h *sbdb.PortBinding, dpRow
 		}
 		return nil
 	}
+	chRow := d.boundTo(w)
 	build := func() *sbdb.PortBinding {
-		return &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow, TunnelKey: w.Key, Type: w.Type,
+		pb := &sbdb.PortBinding{LogicalPort: name, Datapath: dpRow, TunnelKey: w.Key, Type: w.Type,
 			MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
+		if chRow != "" {
+			up := w.Up
+			pb.Chassis, pb.Up = &chRow, &up
+		}
+		return pb
 	}
 	if h == nil {
-		return d.add(t, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: t, UUIDName: d.name("pb"), Row: pbRow(name, w, dpRow)}, nil)
+		return d.add(t, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: t, UUIDName: d.name("pb"), Row: pbRow(name, w, dpRow, chRow)}, nil)
 	}
 	// Compare in place: a takeover's full round compares every row and
 	// almost always finds it equal.
-	cols := pbDiffers(h, w, h.Datapath == dpRow)
+	cols := pbDiffers(h, w, h.Datapath == dpRow, chRow)
 	if len(cols) == 0 {
 		return nil
 	}
 	op, err := ovsdbops.Update(d.dbm, t, h.UUID, build(), cols...)
 	return d.add(t, op, err)
+}
+
+// boundTo is the Chassis row a desired Port_Binding is bound to ("" for
+// none).
+func (d *sbDiff) boundTo(w *translate.Port) string {
+	if w.Chassis == "" || d.chassisRow == nil {
+		return ""
+	}
+	return d.chassisRow(w.Chassis)
+}
+
+// orphanClaims deletes the DVR_Port_Claim rows of chassis that have no
+// Chassis row any more (ovn-sbctl chassis-del, or a chassis deleted
+// without dvr-chassis unregister): no chassis may delete another's claim
+// under RBAC, so the port would stay claimed for ever. The Chassis row
+// of that name comes back with a restarted dvr-chassis, which claims
+// again.
+func (d *sbDiff) orphanClaims(cur *SBState, chassisRow map[string]string) {
+	const t = sbdb.DVRPortClaimTable
+	for _, cl := range cur.Claims {
+		if chassisRow[cl.ChassisName] == "" {
+			_ = d.add(t, ovsdbops.Delete(t, cl.UUID), nil)
+		}
+	}
 }
 
 func sameSet(a, b []string) bool {
@@ -272,12 +313,15 @@ type SBLookup interface {
 	RouterBinding(dpRow, chassis string) *sbdb.DVRRouterBinding
 	MACBinding(chassis string) *sbdb.DVRMACBinding
 	DatapathRow(nbUUID string) string
+	// ChassisRow is the UUID of the Chassis row with that name ("" for
+	// none).
+	ChassisRow(name string) string
 }
 
 // DiffSBDelta returns the operations for the rows an incremental update
 // touched: the named Port_Bindings and the hosting pairs.
 func DiffSBDelta(dbm model.DatabaseModel, want *translate.Output, delta translate.Delta, cur SBLookup) ([]ovsdb.Operation, Counts, error) {
-	d := &sbDiff{dbm: dbm, counts: Counts{}}
+	d := &sbDiff{dbm: dbm, counts: Counts{}, chassisRow: cur.ChassisRow}
 	for _, name := range delta.Ports {
 		var w *translate.Port
 		dpRow := ""
@@ -315,8 +359,12 @@ func DiffSBDelta(dbm model.DatabaseModel, want *translate.Output, delta translat
 // pbRow renders a new Port_Binding row directly: at 100k ports, going
 // through libovsdb's reflection mapper was most of the diff's time.
 // Columns at their default are left out, as the mapper does.
-func pbRow(name string, w *translate.Port, dpRow string) ovsdb.Row {
+func pbRow(name string, w *translate.Port, dpRow, chassisRow string) ovsdb.Row {
 	r := ovsdb.Row{"logical_port": name, "datapath": ovsdb.UUID{GoUUID: dpRow}, "tunnel_key": w.Key}
+	if chassisRow != "" {
+		r["chassis"] = ovsdb.OvsSet{GoSet: []any{ovsdb.UUID{GoUUID: chassisRow}}}
+		r["up"] = ovsdb.OvsSet{GoSet: []any{w.Up}}
+	}
 	if w.Type != "" {
 		r["type"] = w.Type
 	}

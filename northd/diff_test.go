@@ -34,15 +34,23 @@ func TestHandBuiltRowsMatchTheMapper(t *testing.T) {
 	for _, w := range []translate.Port{
 		{Name: "vm11", Key: 2, MAC: []string{"fa:16:3e:00:01:0b 10.0.1.11"}},
 		{Name: "vm12", Key: 3},
+		{Name: "vm13", Key: 4, Chassis: "hv1", Up: true},
 		{Name: "r1-sw1", Key: 1, Type: sbkeys.TypeRouterInterface, MAC: []string{"fa:16:3e:00:ff:01 10.0.1.1/24"},
 			Options: map[string]string{"router": "r1"}, ExternalIDs: map[string]string{"logical-router": "x", "logical-router-port": "y"}},
 	} {
-		want, err := ovsdbops.Insert(dbm, sbdb.PortBindingTable, &sbdb.PortBinding{LogicalPort: w.Name, Datapath: dp, TunnelKey: w.Key,
-			Type: w.Type, MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}, "n")
+		m := &sbdb.PortBinding{LogicalPort: w.Name, Datapath: dp, TunnelKey: w.Key,
+			Type: w.Type, MAC: w.MAC, Options: w.Options, ExternalIDs: w.ExternalIDs}
+		chRow := ""
+		if w.Chassis != "" {
+			chRow = "0b9f3a5e-8c1d-4e2f-9a7b-6c5d4e3f2a10"
+			up := w.Up
+			m.Chassis, m.Up = &chRow, &up
+		}
+		want, err := ovsdbops.Insert(dbm, sbdb.PortBindingTable, m, "n")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := pbRow(w.Name, &w, dp); !reflect.DeepEqual(got, want.Row) {
+		if got := pbRow(w.Name, &w, dp, chRow); !reflect.DeepEqual(got, want.Row) {
 			t.Errorf("%s:\n hand   %#v\n mapper %#v", w.Name, got, want.Row)
 		}
 	}

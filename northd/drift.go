@@ -54,8 +54,10 @@ func (ix *indexes) datapathEvents(ch *changes) {
 // findDrift compares the rows in ch's events with want, the output the
 // State holds: since a round runs only once the views show northd's last
 // commit, and a failed commit drops the State, want is exactly what SB and
-// NB's status columns hold unless another writer changed them. Chassis-
-// owned columns (Port_Binding chassis, up, encap) are never compared.
+// NB's status columns hold unless another writer changed them. Port_Binding
+// chassis and up are northd's (derived from DVR_Port_Claim) and compared
+// too; the chassis-owned rows (Chassis, Encap, Chassis_Private,
+// DVR_Port_Claim) and Port_Binding encap never are.
 func findDrift(want *translate.Output, ch *changes, ix *indexes, view SBLookup) []drift {
 	var out []drift
 	add := func(table, row, column string) { out = append(out, drift{table, row, column}) }
@@ -74,7 +76,7 @@ func findDrift(want *translate.Output, ch *changes, ix *indexes, view SBLookup) 
 			add(sbdb.PortBindingTable, pb.LogicalPort, "(row no NB row asks for)")
 			continue
 		}
-		for _, c := range pbDiffers(pb, &w, ix.dpNB[pb.Datapath] == w.Datapath) {
+		for _, c := range pbDiffers(pb, &w, ix.dpNB[pb.Datapath] == w.Datapath, view.ChassisRow(w.Chassis)) {
 			add(sbdb.PortBindingTable, pb.LogicalPort, c)
 		}
 	}
@@ -146,8 +148,14 @@ func findDrift(want *translate.Output, ch *changes, ix *indexes, view SBLookup) 
 
 // pbDiffers lists the northd-owned columns in which a Port_Binding differs
 // from the desired one (sameDP: its datapath is the desired one).
-func pbDiffers(h *sbdb.PortBinding, w *translate.Port, sameDP bool) []string {
+func pbDiffers(h *sbdb.PortBinding, w *translate.Port, sameDP bool, chassisRow string) []string {
 	var cols []string
+	if (h.Chassis == nil) != (chassisRow == "") || h.Chassis != nil && *h.Chassis != chassisRow {
+		cols = append(cols, "chassis")
+	}
+	if wantUp := chassisRow != "" && w.Up; (h.Up == nil) != (chassisRow == "") || h.Up != nil && *h.Up != wantUp {
+		cols = append(cols, "up")
+	}
 	if !sameDP {
 		cols = append(cols, "datapath")
 	}

@@ -71,6 +71,20 @@ func TestDriftIsRepaired(t *testing.T) {
 			}
 			return ""
 		}},
+		{"a Port_Binding's up (derived from its claim)", "Port_Binding", "vm21", "up", func() {
+			e.rawSB(ovsdb.Operation{Op: "update", Table: "Port_Binding", Where: where("logical_port", "vm21"), Row: ovsdb.Row{"up": ovsdb.OvsSet{GoSet: []any{false}}}})
+		}, false, func() string {
+			_, sb := e.snapshot()
+			for _, pb := range sb.Ports {
+				if pb.LogicalPort == "vm21" && (pb.Up == nil || !*pb.Up) {
+					return "vm21's up not repaired"
+				}
+			}
+			return ""
+		}},
+		{"a Port_Binding's chassis (derived from its claim)", "Port_Binding", "vm12", "chassis", func() {
+			e.rawSB(ovsdb.Operation{Op: "update", Table: "Port_Binding", Where: where("logical_port", "vm12"), Row: ovsdb.Row{"chassis": ovsdb.OvsSet{GoSet: []any{}}}})
+		}, false, nil},
 		{"a DVR_MAC_Binding for no chassis", "DVR_MAC_Binding", "ghost", "no registered chassis", func() {
 			e.rawSB(ovsdb.Operation{Op: "insert", Table: "DVR_MAC_Binding", Row: ovsdb.Row{"chassis_name": "ghost", "mac": "fa:16:3f:00:00:63"}})
 		}, false, nil},
@@ -115,17 +129,21 @@ func TestDriftIsRepaired(t *testing.T) {
 			t.Fatalf("%s: no drift line names %s %s %s:\n%s", c.name, c.table, c.row, c.col, a.logText())
 		}
 	}
-	// Columns chassis own are theirs: a Port_Binding's up set by hand stays.
-	e.rawSB(ovsdb.Operation{Op: "update", Table: "Port_Binding", Where: where("logical_port", "vm21"), Row: ovsdb.Row{"up": ovsdb.OvsSet{GoSet: []any{false}}}})
+	// A chassis' claim is its own: its up going false is no drift, and
+	// northd follows it into Port_Binding.up.
+	e.rawSB(ovsdb.Operation{Op: "update", Table: "DVR_Port_Claim", Where: where("logical_port", "vm21"), Row: ovsdb.Row{"up": false}})
 	before := a.n.Stats().Drift.Load()
 	e.nbctl("--wait=sb", "sync")
-	e.recomputeIsNoop("chassis-owned up")
-	_, sb := e.snapshot()
-	for _, pb := range sb.Ports {
-		if pb.LogicalPort == "vm21" && (pb.Up == nil || *pb.Up) {
-			t.Fatal("northd rewrote Port_Binding.up, a chassis-owned column")
+	e.recomputeIsNoop("chassis-owned claim up")
+	waitFor(t, "Port_Binding vm21 up=false, from its claim", func() bool {
+		_, sb := e.snapshot()
+		for _, pb := range sb.Ports {
+			if pb.LogicalPort == "vm21" {
+				return pb.Up != nil && !*pb.Up
+			}
 		}
-	}
+		return false
+	})
 	if a.n.Stats().Drift.Load() != before {
 		t.Fatal("a chassis-owned column counted as drift")
 	}

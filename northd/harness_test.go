@@ -8,16 +8,19 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ovn-org/libovsdb/client"
+	"github.com/ovn-org/libovsdb/ovsdb"
 	"github.com/sirupsen/logrus"
 
 	"github.com/dvr-ovn/dvr/internal/nbdb"
 	"github.com/dvr-ovn/dvr/internal/ovsdbconn"
+	"github.com/dvr-ovn/dvr/internal/ovsdbrpc"
 	"github.com/dvr-ovn/dvr/internal/ovsdbtest"
 	"github.com/dvr-ovn/dvr/internal/sbdb"
 	"github.com/dvr-ovn/dvr/nbctl"
@@ -136,13 +139,50 @@ func (e *env) nbctlErr(args ...string) (string, error) {
 }
 
 // sbctl runs the real ovn-sbctl against the SB.
+//
+// lsp-bind P C and lsp-unbind P are a chassis' claim instead (what
+// dvr-chassis writes: a DVR_Port_Claim row of C's, up true, as lsp-bind
+// sets up): ovn-sbctl's own write Port_Binding.chassis, which northd
+// derives from the claims.
 func (e *env) sbctl(args ...string) string {
 	e.t.Helper()
+	if cmd := slices.DeleteFunc(slices.Clone(args), func(a string) bool { return a == "--if-exists" }); len(cmd) > 0 &&
+		(cmd[0] == "lsp-bind" || cmd[0] == "lsp-unbind") {
+		ops := []ovsdb.Operation{{Op: ovsdb.OperationDelete, Table: "DVR_Port_Claim", Where: where("logical_port", cmd[1])}}
+		if cmd[0] == "lsp-bind" {
+			ops = append(ops, ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "DVR_Port_Claim",
+				Row: ovsdb.Row{"logical_port": cmd[1], "chassis_name": cmd[2], "up": true}})
+		}
+		e.claimSB(ops)
+		return ""
+	}
 	out, err := exec.Command("ovn-sbctl", append([]string{"--db=" + e.sb.Endpoint()}, args...)...).CombinedOutput()
 	if err != nil {
 		e.t.Fatalf("ovn-sbctl %q: %v: %s", args, err, out)
 	}
 	return string(out)
+}
+
+// claimSB commits a chassis' claim ops on the SB leader (a cluster's
+// leader may be changing: retried for a while).
+func (e *env) claimSB(ops []ovsdb.Operation) {
+	e.t.Helper()
+	var last error
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c, err := ovsdbrpc.DialLeader(ctx, strings.Split(e.sb.Endpoint(), ","), sbDatabase, nil, nil)
+		if err == nil {
+			res, terr := c.Transact(ctx, sbDatabase, ops...)
+			err = checked(res, terr)
+			c.Close()
+		}
+		cancel()
+		if err == nil {
+			return
+		}
+		last = err
+	}
+	e.t.Fatalf("claim write: %v", last)
 }
 
 // snapshot reads both databases through the test's readers.

@@ -24,14 +24,16 @@ type indexes struct {
 	dpNB        map[string]string // Datapath_Binding row → NB UUID
 	nbDP        map[string]string // NB UUID → Datapath_Binding row
 	chassisName map[string]string // Chassis row → name
+	chassisRow  map[string]string // name → Chassis row
 }
 
 // index rebuilds the indexes from full snapshots.
 func (n *Northd) index(nb *NBState, sb *SBState) {
 	ix := indexes{portSwitch: map[string]string{}, parents: map[string]int{}, lspByName: map[string]string{}, dpNB: map[string]string{}, nbDP: map[string]string{},
-		chassisName: map[string]string{}}
+		chassisName: map[string]string{}, chassisRow: map[string]string{}}
 	for _, c := range sb.Chassis {
 		ix.chassisName[c.UUID] = c.Name
+		ix.chassisRow[c.Name] = c.UUID
 	}
 	for _, ls := range nb.Switches {
 		for _, u := range ls.Ports {
@@ -122,6 +124,15 @@ func (v sbView) MACBinding(chassis string) *sbdb.DVRMACBinding {
 }
 
 func (v sbView) DatapathRow(nbUUID string) string { return v.ix.nbDP[nbUUID] }
+
+// ChassisRow: Chassis rows change only in full rounds (portLevel.other),
+// which rebuild the index.
+func (v sbView) ChassisRow(name string) string {
+	if name == "" {
+		return ""
+	}
+	return v.ix.chassisRow[name]
+}
 
 // incrementalRound applies port-level changes: VM ports added, removed,
 // re-addressed, claimed or released. Anything it cannot apply exactly
@@ -219,8 +230,7 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 			delete(in.SwitchPorts, u)
 		}
 	}
-	// Port_Binding rows: keys SB holds, and claims, from the events
-	// themselves (deletes first, so that a row replaced under the same
+	// Port_Binding rows: keys SB holds, from the events themselves (deletes first, so that a row replaced under the same
 	// name ends with the new one). Most are northd's own writes coming
 	// back, which change neither.
 	for _, rc := range ch.pbs {
@@ -233,10 +243,6 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 			if in.PortKeys[name] == ok {
 				delete(in.PortKeys, name)
 			}
-		}
-		if rc.old.Chassis != nil {
-			delete(in.Claims, name)
-			event(name)
 		}
 	}
 	for _, rc := range ch.pbs {
@@ -252,14 +258,18 @@ func (n *Northd) incrementalRound(ctx context.Context, nbc, sbc client.Client, c
 				delete(in.PortKeys, name)
 			}
 		}
-		if !sameClaim(rc.old, rc.cur) {
-			delete(in.Claims, name)
-			if rc.cur.Chassis != nil {
-				if c := n.ix.chassisName[*rc.cur.Chassis]; c != "" {
-					in.Claims[name] = translate.Claim{Chassis: c, Up: rc.cur.Up != nil && *rc.cur.Up}
-				}
-			}
-			event(name)
+	}
+	// DVR_Port_Claim rows: the bindings (deletes first, as above).
+	for _, rc := range ch.claims {
+		if rc.old != nil && (rc.cur == nil || rc.cur.LogicalPort != rc.old.LogicalPort) {
+			delete(in.Claims, rc.old.LogicalPort)
+			event(rc.old.LogicalPort)
+		}
+	}
+	for _, rc := range ch.claims {
+		if rc.cur != nil {
+			in.Claims[rc.cur.LogicalPort] = translate.Claim{Chassis: rc.cur.ChassisName, Up: rc.cur.Up}
+			event(rc.cur.LogicalPort)
 		}
 	}
 	var pcs []translate.PortChange
@@ -334,17 +344,6 @@ func ptrIf(k translate.PortKey) *translate.PortKey {
 		return nil
 	}
 	return &k
-}
-
-func sameClaim(a, b *sbdb.PortBinding) bool {
-	chassis := func(p *sbdb.PortBinding) string {
-		if p == nil || p.Chassis == nil {
-			return ""
-		}
-		return *p.Chassis
-	}
-	up := func(p *sbdb.PortBinding) bool { return p != nil && p.Up != nil && *p.Up }
-	return chassis(a) == chassis(b) && up(a) == up(b)
 }
 
 // symmetricDiff lists the UUIDs in exactly one of a and b.

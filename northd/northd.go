@@ -153,6 +153,7 @@ func NBTables(c client.Client) []client.MonitorOption {
 func SBTables(c client.Client) []client.MonitorOption {
 	g, ch, cp, en := &sbdb.SBGlobal{}, &sbdb.Chassis{}, &sbdb.ChassisPrivate{}, &sbdb.Encap{}
 	dp, pb, mac, rb := &sbdb.DatapathBinding{}, &sbdb.PortBinding{}, &sbdb.DVRMACBinding{}, &sbdb.DVRRouterBinding{}
+	cl, role, perm := &sbdb.DVRPortClaim{}, &sbdb.RBACRole{}, &sbdb.RBACPermission{}
 	return []client.MonitorOption{
 		client.WithTable(g, &g.NbCfg, &g.ExternalIDs),
 		client.WithTable(ch, &ch.Name, &ch.Encaps, &ch.OtherConfig),
@@ -162,6 +163,9 @@ func SBTables(c client.Client) []client.MonitorOption {
 		client.WithTable(pb, &pb.LogicalPort, &pb.Type, &pb.Datapath, &pb.TunnelKey, &pb.MAC, &pb.Options, &pb.ExternalIDs, &pb.Chassis, &pb.Up),
 		client.WithTable(mac, &mac.ChassisName, &mac.MAC),
 		client.WithTable(rb, &rb.Datapath, &rb.ChassisName),
+		client.WithTable(cl, &cl.LogicalPort, &cl.ChassisName, &cl.Up),
+		client.WithTable(role, &role.Name, &role.Permissions),
+		client.WithTable(perm, &perm.Table, &perm.Authorization, &perm.InsertDelete, &perm.Update),
 	}
 }
 

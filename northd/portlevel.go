@@ -45,8 +45,11 @@ const (
 	evUp
 	// evSwitch: a switch's row changed: ports joined or left it.
 	evSwitch
-	// evBinding: a Port_Binding changed: a key SB holds, or a claim.
+	// evBinding: a Port_Binding changed: a key SB holds.
 	evBinding
+	// evClaim: a DVR_Port_Claim changed: a port claimed, released, or
+	// reported up.
+	evClaim
 	// evOwned: a row of a table northd owns (Datapath_Binding,
 	// DVR_MAC_Binding, DVR_Router_Binding), checked for drift.
 	evOwned
@@ -105,6 +108,11 @@ func classifySB(table string, old, cur model.Model) eventClass {
 		return eventClass{kind: evOther}
 	case sbdb.PortBindingTable:
 		return eventClass{kind: evBinding}
+	case sbdb.DVRPortClaimTable:
+		return eventClass{kind: evClaim}
+	case sbdb.RBACRoleTable, sbdb.RBACPermissionTable:
+		// northd's own (the chassis role): a full round repairs them.
+		return eventClass{kind: evOther}
 	case sbdb.DatapathBindingTable, sbdb.DVRMACBindingTable, sbdb.DVRRouterBindingTable:
 		return eventClass{kind: evOwned}
 	case sbdb.SBGlobalTable:

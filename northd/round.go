@@ -37,7 +37,8 @@ func readNB(ctx context.Context, c client.Client) (*NBState, error) {
 func readSB(ctx context.Context, c client.Client) (*SBState, error) {
 	s := &SBState{}
 	var gs []sbdb.SBGlobal
-	for _, l := range []any{&gs, &s.Chassis, &s.ChassisPrivate, &s.Encaps, &s.Datapaths, &s.Ports, &s.MACs, &s.RouterBindings} {
+	for _, l := range []any{&gs, &s.Chassis, &s.ChassisPrivate, &s.Encaps, &s.Datapaths, &s.Ports, &s.MACs, &s.RouterBindings,
+		&s.Claims, &s.Roles, &s.Permissions} {
 		if err := c.List(ctx, l); err != nil {
 			return nil, err
 		}

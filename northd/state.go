@@ -26,6 +26,9 @@ type SBState struct {
 	Ports          []sbdb.PortBinding
 	MACs           []sbdb.DVRMACBinding
 	RouterBindings []sbdb.DVRRouterBinding
+	Claims         []sbdb.DVRPortClaim
+	Roles          []sbdb.RBACRole
+	Permissions    []sbdb.RBACPermission
 }
 
 // The external_ids keys northd keeps in NB_Global and SB_Global (its
@@ -69,10 +72,6 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 	if in.BaseMAC == "" && nb.Global != nil {
 		in.BaseMAC = nb.Global.Options[OptBaseMAC]
 	}
-	chassisName := make(map[string]string, len(sb.Chassis))
-	for _, c := range sb.Chassis {
-		chassisName[c.UUID] = c.Name
-	}
 	in.Chassis, in.ChassisProblems = translate.CheckChassis(ChassisRows(sb))
 	dpNB := make(map[string]string, len(sb.Datapaths))
 	for i := range sb.Datapaths {
@@ -94,9 +93,9 @@ func Input(nb *NBState, sb *SBState, baseMAC string) translate.Input {
 				in.BoundMACs[pb.LogicalPort] = pb.MAC
 			}
 		}
-		if pb.Chassis != nil {
-			in.Claims[pb.LogicalPort] = translate.Claim{Chassis: chassisName[*pb.Chassis], Up: pb.Up != nil && *pb.Up}
-		}
+	}
+	for _, cl := range sb.Claims {
+		in.Claims[cl.LogicalPort] = translate.Claim{Chassis: cl.ChassisName, Up: cl.Up}
 	}
 	for _, m := range sb.MACs {
 		in.DVRMACs[m.ChassisName] = m.MAC

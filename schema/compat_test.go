@@ -20,7 +20,7 @@ const (
 )
 
 // ownSBTables are dvr-northd's tables: they must not exist in OVN's SB.
-var ownSBTables = map[string]bool{"DVR_MAC_Binding": true, "DVR_Router_Binding": true}
+var ownSBTables = map[string]bool{"DVR_MAC_Binding": true, "DVR_Router_Binding": true, "DVR_Port_Claim": true}
 
 func TestSchemasAcceptedByOvsdbTool(t *testing.T) {
 	ovsdbtest.RequireBinaries(t, "ovsdb-tool")

@@ -112,14 +112,13 @@ func localBinds(ctx context.Context, st *stage, hv *hvtest.HV, ch *chassisProc) 
 func remoteBinds(ctx context.Context, st *stage, ch *chassisProc) (changeSet, error) {
 	cs := changeSet{kind: "remote VM port added"}
 	for i, sp := range st.spareRemote {
-		pb := st.pbs[sp.port.Name]
 		m0, err := ch.m.get()
 		if err != nil {
 			return cs, err
 		}
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
-			_, err := st.sbc.Transact(ctx, update("Port_Binding", pb, ovsdb.Row{"chassis": named(st.chassis[remoteName(i%st.remotes)]), "up": true}))
+			_, err := st.sbc.Transact(ctx, claimOp(sp.port.Name, remoteName(i%st.remotes), true))
 			return t0, 0, err
 		}, func(m metrics) (bool, error) {
 			return m.neigh() == m0.neigh()+1 && m.flows("br-int")+m.flows("br-tun") != m0.flows("br-int")+m0.flows("br-tun"), nil

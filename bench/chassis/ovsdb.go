@@ -22,6 +22,13 @@ const (
 
 func named(n string) ovsdb.UUID { return ovsdb.UUID{GoUUID: n} }
 
+// claimOp is chassis' claim on port, as dvr-chassis writes it (a
+// DVR_Port_Claim row; dvr-northd copies it into Port_Binding.chassis and
+// up).
+func claimOp(port, chassis string, up bool) ovsdb.Operation {
+	return insertInto("DVR_Port_Claim", "", ovsdb.Row{"logical_port": port, "chassis_name": chassis, "up": up})
+}
+
 func set(vs ...any) ovsdb.OvsSet { return ovsdb.OvsSet{GoSet: vs} }
 
 func omap(kv ...string) ovsdb.OvsMap {

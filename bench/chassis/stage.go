@@ -49,7 +49,7 @@ func (s *stage) stop() {
 // spares and the extra switches in raw transactions); dvr-northd; the 50
 // remote chassis and the chassis under test registered by raw SB writes
 // (the rows dvr-chassis writes, chassis/register.go); every port bound
-// (raw Port_Binding.chassis writes, up on the remote ones); northd settled
+// (raw DVR_Port_Claim inserts, up on the remote ones); northd settled
 // (SB_Global.nb_cfg caught up with a bump made after all of it).
 func newStage(ctx context.Context, cfg config, p plan, localIP string) (*stage, error) {
 	t0 := time.Now()
@@ -194,11 +194,10 @@ func (s *stage) bindAll(ctx context.Context) error {
 	for _, ch := range names {
 		var ops []ovsdb.Operation
 		for _, port := range per[ch] {
-			pb := s.pbs[port]
-			if pb == "" {
+			if s.pbs[port] == "" {
 				return fmt.Errorf("no Port_Binding for %s", port)
 			}
-			ops = append(ops, update("Port_Binding", pb, ovsdb.Row{"chassis": named(s.chassis[ch]), "up": ch != localName}))
+			ops = append(ops, claimOp(port, ch, ch != localName))
 		}
 		if _, err := s.sbc.Transact(ctx, ops...); err != nil {
 			return fmt.Errorf("binding the ports of %s: %w", ch, err)

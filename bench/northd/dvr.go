@@ -480,9 +480,7 @@ func portChanges(ctx context.Context, st *stage, book *proclog.Book, n int) ([]p
 		if err != nil || len(rows) != 1 {
 			return nil, fmt.Errorf("Port_Binding of %s: %d rows, %v", name, len(rows), err)
 		}
-		pb := rows[0]["_uuid"].(ovsdb.UUID).GoUUID
-		ch := st.chassisUUID[chassis[i%len(chassis)]]
-		if _, err := one("claim", hasNB, st.sbc, claimOp(pb, ch)); err != nil {
+		if _, err := one("claim", hasNB, st.sbc, claimOp(name, chassis[i%len(chassis)])); err != nil {
 			return nil, err
 		}
 		addr2, err := st.ports.addr(st.ports.subnet(sw))

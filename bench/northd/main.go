@@ -11,7 +11,7 @@
 //     SB commit, NB commit, from its "round done" log line) → sb_cfg seen
 //     by a monitor; next to the floor's read and write and to ovn-northd's
 //     start → sb_cfg;
-//  2. the chassis claim their ports (Port_Binding.chassis and up, one
+//  2. the chassis claim their ports (DVR_Port_Claim rows with up, one
 //     transaction per chassis) and northd settles;
 //  3. port changes one at a time on an idle northd (lsp-add, a claim,
 //     lsp-set-addresses), each timed by northd's since_change_ms;

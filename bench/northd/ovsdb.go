@@ -140,10 +140,10 @@ func tail(b []byte) string {
 	return s
 }
 
-// bindPorts claims ports as the chassis would: every chassis sets
-// Port_Binding.chassis (and up) on its ports, one transaction per chassis,
-// the chassis one after the other. placement maps port → chassis. It
-// returns the Port_Binding UUIDs by port name.
+// bindPorts claims ports as the chassis would: every chassis inserts its
+// DVR_Port_Claim rows (with up), one transaction per chassis, the
+// chassis one after the other. placement maps port → chassis. It returns
+// the Port_Binding UUIDs by port name.
 func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[string]string, error) {
 	chassis, err := sb.ByName(ctx, "Chassis", "name")
 	if err != nil {
@@ -155,11 +155,10 @@ func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[st
 	}
 	perChassis := map[string][]string{}
 	for port, ch := range placement {
-		pb := pbs[port]
-		if pb == "" {
+		if pbs[port] == "" {
 			return nil, fmt.Errorf("no Port_Binding for %s", port)
 		}
-		perChassis[ch] = append(perChassis[ch], pb)
+		perChassis[ch] = append(perChassis[ch], port)
 	}
 	names := make([]string, 0, len(perChassis))
 	for ch := range perChassis {
@@ -167,13 +166,14 @@ func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[st
 	}
 	sort.Strings(names)
 	for _, ch := range names {
-		cu := chassis[ch]
-		if cu == "" {
+		if chassis[ch] == "" {
 			return nil, fmt.Errorf("no Chassis %s", ch)
 		}
-		ops := make([]ovsdb.Operation, 0, len(perChassis[ch]))
-		for _, pb := range perChassis[ch] {
-			ops = append(ops, claimOp(pb, cu))
+		ports := perChassis[ch]
+		sort.Strings(ports)
+		ops := make([]ovsdb.Operation, 0, len(ports))
+		for _, port := range ports {
+			ops = append(ops, claimOp(port, ch))
 		}
 		if _, err := sb.Transact(ctx, ops...); err != nil {
 			return nil, fmt.Errorf("claims of %s: %w", ch, err)
@@ -182,10 +182,12 @@ func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[st
 	return pbs, nil
 }
 
-// claimOp sets Port_Binding.chassis and up, as a chassis claiming a port.
-func claimOp(pb, chassis string) ovsdb.Operation {
-	return ovsdb.Operation{Op: ovsdb.OperationUpdate, Table: "Port_Binding", Where: []ovsdb.Condition{benchkit.UUIDIs(pb)},
-		Row: ovsdb.Row{"chassis": ovsdb.UUID{GoUUID: chassis}, "up": true}}
+// claimOp is chassis' claim on port with up, as dvr-chassis writes it (a
+// DVR_Port_Claim row; dvr-northd copies it into Port_Binding.chassis and
+// up).
+func claimOp(port, chassis string) ovsdb.Operation {
+	return ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "DVR_Port_Claim",
+		Row: ovsdb.Row{"logical_port": port, "chassis_name": chassis, "up": true}}
 }
 
 // waitCount polls until table holds want rows matching where.

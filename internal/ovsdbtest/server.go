@@ -22,6 +22,9 @@ type config struct {
 	ssl     bool
 	pki     *PKI  // WithPKI: certificates made for another server
 	tmpfs   int64 // >0: each member's database file on a tmpfs of this size
+	// dbRemotes: the table whose connections column names more remotes
+	// (WithDBRemotes); "" for none.
+	dbRemotes string
 }
 
 // Clustered makes the database a RAFT cluster of n members (1 or 3).
@@ -36,6 +39,13 @@ func WithSSL() Option { return func(c *config) { c.ssl = true } }
 // dvr-northd's flags do.
 func WithPKI(p *PKI) Option { return func(c *config) { c.ssl, c.pki = true, p } }
 
+// WithDBRemotes makes every member also serve the remotes that the
+// database's Connection rows name through table's connections column
+// (--remote=db:DB,TABLE,connections), each with its role and read_only:
+// how ovsdb-server learns an RBAC role. With WithSSL, a pssl: row uses
+// the member's key and certificate and trusts the client CA (PKI.Sign).
+func WithDBRemotes(table string) Option { return func(c *config) { c.dbRemotes = table } }
+
 // Server is a running database: one ovsdb-server process per member.
 type Server struct {
 	Dir     string    // temp dir holding sockets, pid files, logs, db files
@@ -44,6 +54,8 @@ type Server struct {
 	PKI     *PKI      // nil without WithSSL
 	tb      testing.TB
 	schema  string
+	// dbRemotes is config.dbRemotes.
+	dbRemotes string
 }
 
 // Member is one ovsdb-server process.
@@ -128,7 +140,7 @@ func Start(tb testing.TB, schemaFile string, opts ...Option) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{Dir: dir, tb: tb, schema: schemaFile}
+	s := &Server{Dir: dir, tb: tb, schema: schemaFile, dbRemotes: cfg.dbRemotes}
 	tb.Cleanup(s.Stop)
 	name, err := schemaName(schemaFile)
 	if err != nil {
@@ -222,6 +234,9 @@ func (s *Server) startMember(m *Member) error {
 			"--private-key="+s.PKI.ServerKey,
 			"--certificate="+s.PKI.ServerCert,
 			"--ca-cert="+s.PKI.ClientCACert)
+	}
+	if s.dbRemotes != "" {
+		args = append(args, fmt.Sprintf("--remote=db:%s,%s,connections", s.Name, s.dbRemotes))
 	}
 	m.args = args
 	cmd := exec.Command("ovsdb-server", args...)
@@ -408,6 +423,9 @@ func waitListener(network, path string, timeout time.Duration) error {
 	}
 	return fmt.Errorf("%s socket %s not ready within %v", network, path, timeout)
 }
+
+// FreePort is a TCP port on 127.0.0.1 that nothing listens on now.
+func FreePort(tb testing.TB) int { return freePort(tb) }
 
 func freePort(tb testing.TB) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

@@ -15,12 +15,17 @@ func FullDatabaseModel() (model.ClientDBModel, error) {
 	return model.NewClientDBModel("OVN_Southbound", map[string]model.Model{
 		"Chassis":            &Chassis{},
 		"Chassis_Private":    &ChassisPrivate{},
+		"Connection":         &Connection{},
 		"DVR_MAC_Binding":    &DVRMACBinding{},
+		"DVR_Port_Claim":     &DVRPortClaim{},
 		"DVR_Router_Binding": &DVRRouterBinding{},
 		"Datapath_Binding":   &DatapathBinding{},
 		"Encap":              &Encap{},
 		"Port_Binding":       &PortBinding{},
+		"RBAC_Permission":    &RBACPermission{},
+		"RBAC_Role":          &RBACRole{},
 		"SB_Global":          &SBGlobal{},
+		"SSL":                &SSL{},
 	})
 }
 
@@ -141,6 +146,84 @@ var schema = `{
       ],
       "isRoot": true
     },
+    "Connection": {
+      "columns": {
+        "external_ids": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "value": {
+              "type": "string"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        },
+        "inactivity_probe": {
+          "type": {
+            "key": {
+              "type": "integer"
+            },
+            "min": 0,
+            "max": 1
+          }
+        },
+        "is_connected": {
+          "type": "boolean",
+          "ephemeral": true
+        },
+        "max_backoff": {
+          "type": {
+            "key": {
+              "type": "integer",
+              "minInteger": 1000
+            },
+            "min": 0,
+            "max": 1
+          }
+        },
+        "other_config": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "value": {
+              "type": "string"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        },
+        "read_only": {
+          "type": "boolean"
+        },
+        "role": {
+          "type": "string"
+        },
+        "status": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "value": {
+              "type": "string"
+            },
+            "min": 0,
+            "max": "unlimited"
+          },
+          "ephemeral": true
+        },
+        "target": {
+          "type": "string"
+        }
+      },
+      "indexes": [
+        [
+          "target"
+        ]
+      ]
+    },
     "DVR_MAC_Binding": {
       "columns": {
         "chassis_name": {
@@ -168,6 +251,25 @@ var schema = `{
         ],
         [
           "mac"
+        ]
+      ],
+      "isRoot": true
+    },
+    "DVR_Port_Claim": {
+      "columns": {
+        "chassis_name": {
+          "type": "string"
+        },
+        "logical_port": {
+          "type": "string"
+        },
+        "up": {
+          "type": "boolean"
+        }
+      },
+      "indexes": [
+        [
+          "logical_port"
         ]
       ],
       "isRoot": true
@@ -381,8 +483,69 @@ var schema = `{
       ],
       "isRoot": true
     },
+    "RBAC_Permission": {
+      "columns": {
+        "authorization": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        },
+        "insert_delete": {
+          "type": "boolean"
+        },
+        "table": {
+          "type": "string"
+        },
+        "update": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        }
+      },
+      "isRoot": true
+    },
+    "RBAC_Role": {
+      "columns": {
+        "name": {
+          "type": "string"
+        },
+        "permissions": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "value": {
+              "type": "uuid",
+              "refTable": "RBAC_Permission",
+              "refType": "weak"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        }
+      },
+      "isRoot": true
+    },
     "SB_Global": {
       "columns": {
+        "connections": {
+          "type": {
+            "key": {
+              "type": "uuid",
+              "refTable": "Connection"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        },
         "external_ids": {
           "type": {
             "key": {
@@ -412,9 +575,53 @@ var schema = `{
             "min": 0,
             "max": "unlimited"
           }
+        },
+        "ssl": {
+          "type": {
+            "key": {
+              "type": "uuid",
+              "refTable": "SSL"
+            },
+            "min": 0,
+            "max": 1
+          }
         }
       },
       "isRoot": true
+    },
+    "SSL": {
+      "columns": {
+        "bootstrap_ca_cert": {
+          "type": "boolean"
+        },
+        "ca_cert": {
+          "type": "string"
+        },
+        "certificate": {
+          "type": "string"
+        },
+        "external_ids": {
+          "type": {
+            "key": {
+              "type": "string"
+            },
+            "value": {
+              "type": "string"
+            },
+            "min": 0,
+            "max": "unlimited"
+          }
+        },
+        "private_key": {
+          "type": "string"
+        },
+        "ssl_ciphers": {
+          "type": "string"
+        },
+        "ssl_protocols": {
+          "type": "string"
+        }
+      }
     }
   }
 }`

@@ -40,3 +40,36 @@ func DatapathIdentity(dp *sbdb.DatapathBinding) string {
 	}
 	return dp.ExternalIDs[KeyLogicalRouter]
 }
+
+// ChassisRole is the RBAC role of a dvr-chassis connection (the role of
+// the SB Connection row it connects through, `ovn-sbctl set-connection
+// role=ovn-controller pssl:6642`). It has OVN's name, so an operator's
+// commands carry over. dvr-northd writes the role and its permissions
+// (RBACPermissions); ovsdb-server then lets a client on such a remote
+// write only rows whose authorization column equals its certificate's
+// common name, the chassis name.
+const ChassisRole = "ovn-controller"
+
+// Permission is one RBAC_Permission row of ChassisRole.
+type Permission struct {
+	Table         string
+	Authorization []string // columns that must equal the client's CN
+	InsertDelete  bool
+	Update        []string // columns an update or mutate may touch
+}
+
+// RBACPermissions are ChassisRole's permissions, one per table a chassis
+// writes: its own Chassis, Encap and Chassis_Private rows and its own
+// port claims. The authorization columns are not updatable (an update is
+// authorized by the row as it was, so an updatable name would let a
+// chassis hand its row to another name). Every other table is refused.
+var RBACPermissions = []Permission{
+	{Table: sbdb.ChassisTable, Authorization: []string{"name"}, InsertDelete: true,
+		Update: []string{"hostname", "encaps", "other_config", "external_ids"}},
+	{Table: sbdb.ChassisPrivateTable, Authorization: []string{"name"}, InsertDelete: true,
+		Update: []string{"chassis", "nb_cfg", "nb_cfg_timestamp", "external_ids"}},
+	{Table: sbdb.EncapTable, Authorization: []string{"chassis_name"}, InsertDelete: true,
+		Update: []string{"type", "options", "ip"}},
+	{Table: sbdb.DVRPortClaimTable, Authorization: []string{"chassis_name"}, InsertDelete: true,
+		Update: []string{"up"}},
+}

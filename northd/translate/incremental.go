@@ -198,7 +198,7 @@ func (st *State) ApplyPorts(changes []PortChange) (d Delta, refused string) {
 }
 
 func (s *state) bind(vm *vmPort, key int) {
-	p := vmBinding(vm)
+	p := s.vmBinding(vm)
 	p.Key = key
 	s.out.Ports[p.Name] = p
 	s.keyMap(s.wantKeys, p.Datapath)[key] = p.Name

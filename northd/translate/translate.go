@@ -417,7 +417,7 @@ func (s *state) portBindings() {
 		perDP[p.Datapath] = append(perDP[p.Datapath], p.Name)
 	}
 	for _, vm := range s.vms {
-		add(vmBinding(vm))
+		add(s.vmBinding(vm))
 	}
 	for _, as := range s.attached {
 		for _, a := range as {
@@ -469,9 +469,13 @@ func (s *state) keyMap(m map[string]map[int]string, dp string) map[int]string {
 
 // vmBinding is the Port_Binding of a valid VM port (its key is set by
 // the caller).
-func vmBinding(vm *vmPort) Port {
+func (s *state) vmBinding(vm *vmPort) Port {
 	// MAC shares the input's slice: inputs are replaced, never modified.
-	return Port{Name: vm.lsp.Name, Datapath: vm.switchID, MAC: vm.lsp.Addresses}
+	p := Port{Name: vm.lsp.Name, Datapath: vm.switchID, MAC: vm.lsp.Addresses}
+	if cl := s.in.Claims[vm.lsp.Name]; cl.Chassis != "" && s.registered[cl.Chassis] {
+		p.Chassis, p.Up = cl.Chassis, cl.Up
+	}
+	return p
 }
 
 // portMACs are the MACs of every NB port, which no DVR MAC may equal

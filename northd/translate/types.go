@@ -33,7 +33,8 @@ type RouterPort struct {
 	Peer     *string // nil when unset
 }
 
-// Claim is what SB says about a VM port's binding.
+// Claim is a VM port's DVR_Port_Claim row: the chassis that claimed it
+// (by name) and whether it reported the port up.
 type Claim struct {
 	Chassis string // name of the claiming chassis; "" when unclaimed
 	Up      bool
@@ -59,7 +60,7 @@ type Input struct {
 	// in DVR (CheckChassis); ChassisProblems are those that cannot.
 	Chassis         []string
 	ChassisProblems []Problem
-	// Claims are the VM ports' bindings, by logical_port.
+	// Claims are the VM ports' DVR_Port_Claim rows, by logical_port.
 	Claims map[string]Claim
 	// Previous allocations, read back from SB so that they are stable.
 	DatapathKeys map[string]int     // NB UUID → tunnel key
@@ -90,6 +91,12 @@ type Port struct {
 	ExternalIDs map[string]string
 	// Router is the NB UUID of the router of an interface ("" for VMs).
 	Router string
+	// Chassis is the chassis a VM port is bound to: the one whose
+	// DVR_Port_Claim names it, when that chassis is registered and can
+	// take part in DVR; "" otherwise and for interfaces. Up is the claim's
+	// up (false when unbound).
+	Chassis string
+	Up      bool
 }
 
 // Hosting says router Router (NB UUID) must be instantiated on Chassis.
