@@ -48,7 +48,7 @@ func measure(ch *chassisProc, do func() (time.Time, time.Duration, error), done 
 	}
 	c.plug = plug
 	var seen time.Time
-	if err := waitFor("acknowledgement", 2*time.Millisecond, 5*time.Minute, func() (bool, error) {
+	if err := benchkit.WaitFor("acknowledgement", 2*time.Millisecond, 5*time.Minute, func() (bool, error) {
 		m, err := ch.m.get()
 		if err != nil {
 			return false, err
@@ -119,7 +119,7 @@ func remoteBinds(ctx context.Context, st *stage, ch *chassisProc) (changeSet, er
 		}
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
-			_, err := st.sbc.Transact(ctx, update("Port_Binding", pb, ovsdb.Row{"chassis": named(st.chassis[remoteName(i%st.remotes)]), "up": true}))
+			_, err := st.sbc.Transact(ctx, benchkit.Update("Port_Binding", pb, ovsdb.Row{"chassis": benchkit.Named(st.chassis[remoteName(i%st.remotes)]), "up": true}))
 			return t0, 0, err
 		}, func(m metrics) (bool, error) {
 			return m.neigh() == m0.neigh()+1 && m.flows("br-int")+m.flows("br-tun") != m0.flows("br-int")+m0.flows("br-tun"), nil
@@ -145,11 +145,11 @@ func routerInterfaces(ctx context.Context, st *stage, ch *chassisProc) (changeSe
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
 			_, err := st.nbc.Transact(ctx,
-				insertInto("Logical_Router_Port", "lrp", ovsdb.Row{"name": e.lrp, "mac": e.mac, "networks": set(e.network.String())}),
-				addRef("Logical_Router", st.lr[e.router], "ports", named("lrp")),
-				insertInto("Logical_Switch_Port", "rlsp", ovsdb.Row{"name": e.routerLSP, "type": "router",
-					"addresses": set("router"), "options": omap("router-port", e.lrp)}),
-				addRef("Logical_Switch", st.ls[e.sw], "ports", named("rlsp")))
+				benchkit.Insert("Logical_Router_Port", "lrp", ovsdb.Row{"name": e.lrp, "mac": e.mac, "networks": benchkit.Set(e.network.String())}),
+				benchkit.AddRef("Logical_Router", st.lr[e.router], "ports", benchkit.Named("lrp")),
+				benchkit.Insert("Logical_Switch_Port", "rlsp", ovsdb.Row{"name": e.routerLSP, "type": "router",
+					"addresses": benchkit.Set("router"), "options": benchkit.OMap("router-port", e.lrp)}),
+				benchkit.AddRef("Logical_Switch", st.ls[e.sw], "ports", benchkit.Named("rlsp")))
 			return t0, 0, err
 		}, func(m metrics) (bool, error) {
 			return m.qrs() == m0.qrs()+1 && m.neigh() == m0.neigh()+len(e.ports), nil

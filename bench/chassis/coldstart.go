@@ -40,7 +40,7 @@ func coldStart(ctx context.Context, cfg config, st *stage, ch *chassisProc) (col
 	}
 	wantQR := st.routers * st.subnets
 	var m metrics
-	err = waitFor("dvr-chassis cold start", 10*time.Millisecond, 30*time.Minute, func() (bool, error) {
+	err = benchkit.WaitFor("dvr-chassis cold start", 10*time.Millisecond, 30*time.Minute, func() (bool, error) {
 		if !ch.p.Running() {
 			return false, fmt.Errorf("dvr-chassis exited:\n%s", ch.log.Tail(20))
 		}

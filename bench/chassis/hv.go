@@ -22,7 +22,7 @@ func bootHV(name, systemID string) (*hvtest.HV, error) {
 	if err != nil {
 		return nil, err
 	}
-	onExit(hv.Close)
+	benchkit.OnExit(hv.Close)
 	return hv, nil
 }
 

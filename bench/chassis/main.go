@@ -64,7 +64,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -79,36 +78,13 @@ type config struct {
 	profileDir            string
 }
 
-var exits struct {
-	mu sync.Mutex
-	fs []func()
-}
-
-// onExit registers f to run at the end, also on a signal (newest first).
-func onExit(f func()) {
-	exits.mu.Lock()
-	exits.fs = append(exits.fs, f)
-	exits.mu.Unlock()
-}
-
-func cleanup() {
-	exits.mu.Lock()
-	fs := exits.fs
-	exits.fs = nil
-	exits.mu.Unlock()
-	for i := len(fs) - 1; i >= 0; i-- {
-		fs[i]()
-	}
-	benchkit.StopAll()
-}
-
 func main() {
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	go func() {
 		s := <-sigs
 		benchkit.Logf("%v: stopping everything started here", s)
-		cleanup()
+		benchkit.Cleanup()
 		os.Exit(130)
 	}()
 	code := 0
@@ -116,7 +92,7 @@ func main() {
 		fmt.Fprintf(os.Stderr, "chassis-bench: %v\n", err)
 		code = 1
 	}
-	cleanup()
+	benchkit.Cleanup()
 	os.Exit(code)
 }
 
@@ -191,8 +167,8 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("%d ports: %w", s.total(), err)
 		}
-		cleanup()    // each size on fresh servers and hypervisors
-		report(w, r) // as soon as it is measured: a later size may not finish
+		benchkit.Cleanup() // each size on fresh servers and hypervisors
+		report(w, r)       // as soon as it is measured: a later size may not finish
 	}
 	fmt.Fprintln(w, "\novn-controller: not measured by this version of the benchmark (no OVN column yet).")
 	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), benchkit.Elapsed().Seconds())

@@ -31,7 +31,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	p := newPlan(s)
 	benchkit.Logf("%d ports: NB, SB, dvr-northd, %d remote chassis, bindings", s.total(), s.remotes)
 	st, err := newStage(ctx, cfg, p, localIP)
-	onExit(st.stop)
+	benchkit.OnExit(st.stop)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	onExit(ch.stop)
+	benchkit.OnExit(ch.stop)
 	if r.cold, err = coldStartInto(ctx, cfg, st, ch, r.cold); err != nil {
 		return nil, err
 	}

@@ -132,13 +132,7 @@ func addChassis(sbEndpoint string, names []string) error {
 	return nil
 }
 
-func tail(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 2000 {
-		s = "..." + s[len(s)-2000:]
-	}
-	return s
-}
+func tail(b []byte) string { return benchkit.Tail(strings.TrimSpace(string(b)), 2000) }
 
 // bindPorts claims ports as the chassis would: every chassis sets
 // Port_Binding.chassis (and up) on its ports, one transaction per chassis,

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"fmt"
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -17,25 +14,9 @@ import (
 const cmdTimeout = 10 * time.Minute
 
 // timeProc runs one process to its exit and returns its wall time, fork+exec
-// to reaped exit. Its stdout goes to /dev/null; stderr is kept for errors.
+// to reaped exit (benchkit.TimeProc, bounded by cmdTimeout).
 func timeProc(bin string, args ...string) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), cmdTimeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	t0 := time.Now()
-	err := cmd.Run()
-	d := time.Since(t0)
-	if err != nil {
-		short := strings.Join(args, " ")
-		if len(short) > 200 {
-			short = short[:200] + "..."
-		}
-		return d, fmt.Errorf("%s %s: %v: %s", bin, short, err, tail(stderr.Bytes()))
-	}
-	return d, nil
+	return benchkit.TimeProc(cmdTimeout, bin, args...)
 }
 
 // procResult is a timed process run in the background.
