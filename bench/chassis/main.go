@@ -29,7 +29,7 @@
 //     persistent connection;
 //  3. single changes, N of each: a local VM port bound (ovs-vsctl add-port
 //     with its iface-id → Port_Binding.up), a remote VM port added (a raw
-//     SB bind → its neighbour entry and flows in dvr-chassis' metrics), a
+//     SB bind → its neighbour entry and flows in dvr-chassis' benchkit.Metrics), a
 //     router interface added (an LRP and its router-type LSP in one NB
 //     transaction, on a switch of P remote-bound ports → the qr- device and
 //     its P neighbour entries). "Inside" is the sum of the durations of

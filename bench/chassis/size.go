@@ -86,7 +86,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	prof := make(chan error, 1)
 	go func() {
 		var b bytes.Buffer
-		err := ch.m.profile(&b, window)
+		err := ch.m.Profile(&b, window)
 		if err == nil {
 			err = os.WriteFile(r.profileFile, b.Bytes(), 0o644)
 		}
@@ -112,11 +112,11 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	} else {
 		r.profile = pprofTop(r.profileFile)
 	}
-	m, err := ch.m.quiet(300*time.Millisecond, time.Minute)
+	m, err := ch.m.Quiet(300*time.Millisecond, time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	r.flowsEnd = map[string]int{"br-int": m.flows("br-int"), "br-tun": m.flows("br-tun")}
+	r.flowsEnd = map[string]int{"br-int": m.Flows("br-int"), "br-tun": m.Flows("br-tun")}
 	r.memEnd = ch.memory()
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("dvr-chassis-%d.log", s.total())), []byte(ch.log.Text()), 0o644)
 	r.loadAt = benchkit.LoadAvg()
