@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
@@ -110,7 +108,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	if err := <-prof; err != nil {
 		r.profile = "profile failed: " + err.Error()
 	} else {
-		r.profile = pprofTop(r.profileFile)
+		r.profile = benchkit.PprofTop(r.profileFile, 25)
 	}
 	m, err := ch.m.Quiet(300*time.Millisecond, time.Minute)
 	if err != nil {
@@ -127,21 +125,4 @@ func coldStartInto(ctx context.Context, cfg config, st *stage, ch *chassisProc, 
 	r, err := coldStart(ctx, cfg, st, ch)
 	r.plug, r.plugged = pre.plug, pre.plugged
 	return r, err
-}
-
-// pprofTop is `go tool pprof -top` of a profile, its first lines.
-func pprofTop(file string) string {
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", file).CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("go tool pprof: %v: %s", err, out)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var keep []string
-	for _, l := range lines {
-		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") {
-			continue
-		}
-		keep = append(keep, l)
-	}
-	return strings.Join(keep, "\n")
 }
