@@ -59,12 +59,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
@@ -78,23 +76,7 @@ type config struct {
 	profileDir            string
 }
 
-func main() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		benchkit.Logf("%v: stopping everything started here", s)
-		benchkit.Cleanup()
-		os.Exit(130)
-	}()
-	code := 0
-	if err := run(); err != nil {
-		fmt.Fprintf(os.Stderr, "chassis-bench: %v\n", err)
-		code = 1
-	}
-	benchkit.Cleanup()
-	os.Exit(code)
-}
+func main() { benchkit.Main("chassis-bench", run) }
 
 func loadConfig() (config, error) {
 	c := config{dvrNorthd: "bin/dvr-northd", dvrChassis: "bin/dvr-chassis"}

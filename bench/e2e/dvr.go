@@ -15,15 +15,10 @@ import (
 	"github.com/dvr-ovn/dvr/schema"
 )
 
-// cmdTimeout bounds one nbctl process (a bulk --wait=hv at 20,000 ports
-// on ovn-controller takes minutes; a hang must not stall the run).
-const cmdTimeout = 30 * time.Minute
-
 // dvrColumn is us: dvr-nbctl, dvr-northd, dvr-chassis per hypervisor.
 type dvrColumn struct {
+	nbctlColumn
 	cfg       config
-	nbs, sbs  *benchkit.Server
-	nbc       *benchkit.DB
 	northd    *benchkit.Proc
 	northdLog *proclog.Book
 	chassis   []*hvtest.Proc
@@ -42,27 +37,13 @@ type dvrColumn struct {
 	installed []hvFlows
 }
 
-func (d *dvrColumn) nbctl(args ...string) error {
-	_, err := benchkit.TimeProc(cmdTimeout, d.cfg.bin("dvr-nbctl"), append([]string{"--db=" + d.nbs.Endpoint(), "--timeout=1800"}, args...)...)
-	return err
-}
-
 func (d *dvrColumn) start(ctx context.Context, h *hypervisors) error {
 	d.h, d.explains = h, map[string]*changeParts{}
+	d.nbctlColumn = nbctlColumn{bin: d.cfg.bin("dvr-nbctl"), batches: fixtures.NbctlBatches}
+	if err := d.startServers(ctx, schema.NB, schema.SB); err != nil {
+		return err
+	}
 	var err error
-	if d.nbs, err = benchkit.StartServer(schema.NB, false); err != nil {
-		return err
-	}
-	if d.sbs, err = benchkit.StartServer(schema.SB, false); err != nil {
-		return err
-	}
-	if err := d.nbctl("init"); err != nil {
-		return err
-	}
-	if d.nbc, err = benchkit.Dial(ctx, d.nbs.Endpoint(), "OVN_Northbound"); err != nil {
-		return err
-	}
-	benchkit.OnExit(d.nbc.Close)
 	d.northdLog = proclog.New()
 	cmd := exec.Command(d.cfg.bin("dvr-northd"), "--nb="+d.nbs.Endpoint(), "--sb="+d.sbs.Endpoint(),
 		"--log-level=debug", "--log-format=json")
@@ -89,16 +70,8 @@ func (d *dvrColumn) start(ctx context.Context, h *hypervisors) error {
 		}
 	}
 	benchkit.OnExit(d.saveLogs)
-	// Ready: every chassis registered with its DVR MAC and reporting.
-	sb, err := benchkit.Dial(ctx, d.sbs.Endpoint(), "OVN_Southbound")
-	if err != nil {
-		return err
-	}
-	defer sb.Close()
-	if err := benchkit.WaitFor("every dvr-chassis registered", 20*time.Millisecond, 2*time.Minute, func() (bool, error) {
-		n, err := sb.Count(ctx, "DVR_MAC_Binding")
-		return err == nil && n == len(h.hvs), err
-	}); err != nil {
+	// Ready: every chassis registered with its DVR MAC, and reporting.
+	if err := d.registered(ctx, "DVR_MAC_Binding", d.chassis); err != nil {
 		return err
 	}
 	return d.sync(ctx)
@@ -117,32 +90,12 @@ func (d *dvrColumn) saveLogs() {
 	}
 }
 
-func (d *dvrColumn) build(ctx context.Context, p plan) error {
-	for _, args := range fixtures.NbctlBatches(p.topo) {
-		if err := d.nbctl(args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (d *dvrColumn) sync(ctx context.Context) error { return d.nbctl("--wait=hv", "sync") }
-
-func (d *dvrColumn) nb() *benchkit.DB { return d.nbc }
-func (d *dvrColumn) setsUp() bool     { return true }
-
 // afterBulk keeps the flows installed after the bulk: the floor installs
 // them.
 func (d *dvrColumn) afterBulk(ctx context.Context) error {
 	var err error
 	d.installed, err = dumpFlows(d.h)
 	return err
-}
-
-func (d *dvrColumn) loadExtras(ctx context.Context, p plan) error { return d.nbctl(p.nbctlExtras()...) }
-
-func (d *dvrColumn) addPort(ctx context.Context, i int, sp spare) error {
-	return d.nbctl("--wait=hv", "lsp-add", sp.sw, sp.port.Name, "--", "lsp-set-addresses", sp.port.Name, sp.port.Addresses())
 }
 
 func (d *dvrColumn) attach(ctx context.Context, i int, e extra) error {
@@ -166,6 +119,7 @@ type changeParts struct {
 	northdBusy        time.Duration    // compute + commits, over its rounds
 	chassisRounds     int              // over every hypervisor
 	chassisSlowest    benchkit.Samples // per sample, the hypervisor with the most round time
+	nbctlAlone        benchkit.Samples // a read-only one-shot dvr-nbctl (lsp-get-up), after each sample
 }
 
 func (d *dvrColumn) begin(kind string) {
@@ -211,4 +165,8 @@ func (d *dvrColumn) end(kind string) {
 		slowest = max(slowest, m.RoundSum()-d.m0[i].RoundSum())
 	}
 	cp.chassisSlowest = append(cp.chassisSlowest, slowest)
+	// What one nbctl process costs with nothing to wait for.
+	if t, err := benchkit.TimeProc(cmdTimeout, d.cfg.bin("dvr-nbctl"), "--db="+d.nbs.Endpoint(), "lsp-get-up", "sp-0"); err == nil {
+		cp.nbctlAlone = append(cp.nbctlAlone, t)
+	}
 }

@@ -115,18 +115,19 @@ func (h *hypervisors) allFlows() ([]map[string]int, error) {
 
 // ifaceWatch follows one hypervisor's Interface table (name, ofport) with
 // a monitor on its local OVSDB, stamping each update as it arrives: when
-// a row with a name prefix appeared and when ovs-vswitchd gave it an
-// ofport. It times the qr- plugs that dvr-chassis makes.
+// a row with one of the name prefixes appeared and when ovs-vswitchd gave
+// it an ofport. It times the qr- plugs that dvr-chassis makes (a qr-
+// internal port, or with the veth driver the qo- end on br-int).
 type ifaceWatch struct {
-	c      *ovsdbrpc.Conn
-	prefix string
-	mu     sync.Mutex
-	added  map[string]time.Time // name → row seen
-	ported map[string]time.Time // name → ofport > 0 seen
+	c        *ovsdbrpc.Conn
+	prefixes []string
+	mu       sync.Mutex
+	added    map[string]time.Time // name → row seen
+	ported   map[string]time.Time // name → ofport > 0 seen
 }
 
-func watchIfaces(ctx context.Context, hv *hvtest.HV, prefix string) (*ifaceWatch, error) {
-	w := &ifaceWatch{prefix: prefix, added: map[string]time.Time{}, ported: map[string]time.Time{}}
+func watchIfaces(ctx context.Context, hv *hvtest.HV, prefixes ...string) (*ifaceWatch, error) {
+	w := &ifaceWatch{prefixes: prefixes, added: map[string]time.Time{}, ported: map[string]time.Time{}}
 	c, err := ovsdbrpc.Dial(ctx, hv.Endpoint(), nil, w.notify)
 	if err != nil {
 		return nil, err
@@ -144,25 +145,15 @@ func watchIfaces(ctx context.Context, hv *hvtest.HV, prefix string) (*ifaceWatch
 
 func (w *ifaceWatch) notify(method string, params json.RawMessage) {
 	at := time.Now()
-	if method != "update" {
-		return
-	}
-	var p []json.RawMessage
-	if json.Unmarshal(params, &p) != nil || len(p) != 2 {
-		return
-	}
-	var u map[string]map[string]struct {
-		Old map[string]any `json:"old"`
-		New map[string]any `json:"new"`
-	}
-	if json.Unmarshal(p[1], &u) != nil {
+	u, ok := benchkit.MonitorUpdate(method, params)
+	if !ok {
 		return
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, r := range u["Interface"] {
 		name, _ := r.New["name"].(string)
-		if !strings.HasPrefix(name, w.prefix) {
+		if !w.wanted(name) {
 			continue
 		}
 		if r.Old == nil { // an insert: "old" is absent
@@ -176,6 +167,15 @@ func (w *ifaceWatch) notify(method string, params json.RawMessage) {
 			}
 		}
 	}
+}
+
+func (w *ifaceWatch) wanted(name string) bool {
+	for _, p := range w.prefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // plugsSince is, for the rows that appeared since t0, the time from the

@@ -82,11 +82,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 )
@@ -104,23 +102,7 @@ type config struct {
 
 func (c config) bin(name string) string { return c.bins[name] }
 
-func main() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		benchkit.Logf("%v: stopping everything started here", s)
-		benchkit.Cleanup()
-		os.Exit(130)
-	}()
-	code := 0
-	if err := run(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e-bench: %v\n", err)
-		code = 1
-	}
-	benchkit.Cleanup()
-	os.Exit(code)
-}
+func main() { benchkit.Main("e2e-bench", run) }
 
 var programs = []string{"dvr-nbctl", "dvr-northd", "dvr-chassis", "ovn-nbctl", "ovn-northd", "ovn-controller"}
 

@@ -21,16 +21,10 @@ const (
 // ovnColumn is the real OVN 23.03: ovn-nbctl (one-shot, OVN's own
 // commands), ovn-northd, ovn-controller per hypervisor on the same OVS.
 type ovnColumn struct {
-	cfg      config
-	nbs, sbs *benchkit.Server
-	nbc      *benchkit.DB
-	northd   *benchkit.Proc
-	ctl      []*hvtest.Proc
-}
-
-func (o *ovnColumn) nbctl(args ...string) error {
-	_, err := benchkit.TimeProc(cmdTimeout, o.cfg.bin("ovn-nbctl"), append([]string{"--db=" + o.nbs.Endpoint(), "--timeout=1800"}, args...)...)
-	return err
+	nbctlColumn
+	cfg    config
+	northd *benchkit.Proc
+	ctl    []*hvtest.Proc
 }
 
 func (o *ovnColumn) start(ctx context.Context, h *hypervisors) error {
@@ -42,19 +36,10 @@ func (o *ovnColumn) start(ctx context.Context, h *hypervisors) error {
 	if err != nil {
 		return err
 	}
-	if o.nbs, err = benchkit.StartServer(nbSchema, false); err != nil {
+	o.nbctlColumn = nbctlColumn{bin: o.cfg.bin("ovn-nbctl"), batches: fixtures.OVNNbctlBatches}
+	if err := o.startServers(ctx, nbSchema, sbSchema); err != nil {
 		return err
 	}
-	if o.sbs, err = benchkit.StartServer(sbSchema, false); err != nil {
-		return err
-	}
-	if err := o.nbctl("init"); err != nil {
-		return err
-	}
-	if o.nbc, err = benchkit.Dial(ctx, o.nbs.Endpoint(), "OVN_Northbound"); err != nil {
-		return err
-	}
-	benchkit.OnExit(o.nbc.Close)
 	dir, err := benchkit.TempDir("ovne")
 	if err != nil {
 		return err
@@ -88,20 +73,7 @@ func (o *ovnColumn) start(ctx context.Context, h *hypervisors) error {
 		return err
 	}
 	benchkit.OnExit(func() { o.saveLogs(h) })
-	sb, err := benchkit.Dial(ctx, o.sbs.Endpoint(), "OVN_Southbound")
-	if err != nil {
-		return err
-	}
-	defer sb.Close()
-	if err := benchkit.WaitFor("every ovn-controller registered", 20*time.Millisecond, 2*time.Minute, func() (bool, error) {
-		for i, p := range o.ctl {
-			if !p.Running() {
-				return false, fmt.Errorf("%s: ovn-controller exited: %s", hvName(i), p.Output())
-			}
-		}
-		n, err := sb.Count(ctx, "Chassis_Private")
-		return err == nil && n == len(h.hvs), err
-	}); err != nil {
+	if err := o.registered(ctx, "Chassis_Private", o.ctl); err != nil {
 		return err
 	}
 	if err := h.each(func(i int, hv *hvtest.HV) error {
@@ -124,26 +96,7 @@ func (o *ovnColumn) saveLogs(h *hypervisors) {
 	}
 }
 
-func (o *ovnColumn) build(ctx context.Context, p plan) error {
-	for _, args := range fixtures.OVNNbctlBatches(p.topo) {
-		if err := o.nbctl(args...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (o *ovnColumn) sync(ctx context.Context) error { return o.nbctl("--wait=hv", "sync") }
-
-func (o *ovnColumn) nb() *benchkit.DB                    { return o.nbc }
-func (o *ovnColumn) setsUp() bool                        { return true }
 func (o *ovnColumn) afterBulk(ctx context.Context) error { return nil }
-
-func (o *ovnColumn) loadExtras(ctx context.Context, p plan) error { return o.nbctl(p.nbctlExtras()...) }
-
-func (o *ovnColumn) addPort(ctx context.Context, i int, sp spare) error {
-	return o.nbctl("--wait=hv", "lsp-add", sp.sw, sp.port.Name, "--", "lsp-set-addresses", sp.port.Name, sp.port.Addresses())
-}
 
 func (o *ovnColumn) attach(ctx context.Context, i int, e extra) error {
 	return o.nbctl("--wait=hv", "lrp-add", e.router, e.lrp, e.mac, e.network.String(),

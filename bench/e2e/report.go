@@ -241,10 +241,11 @@ func reportExplain(w io.Writer, r *sizeResult) {
 		n := time.Duration(cp.n)
 		rows = append(rows, []string{label, benchkit.MS(total.Median()),
 			fmt.Sprintf("%.1f", float64(cp.northdRounds)/float64(cp.n)), benchkit.MS(cp.northdSinceChange / n), benchkit.MS(cp.northdBusy / n),
-			fmt.Sprintf("%.1f", float64(cp.chassisRounds)/float64(cp.n)), benchkit.MS(cp.chassisSlowest.Median())})
+			fmt.Sprintf("%.1f", float64(cp.chassisRounds)/float64(cp.n)), benchkit.MS(cp.chassisSlowest.Median()), benchkit.MS(cp.nbctlAlone.Median())})
 	}
 	table(w, []string{"change", "total, median ms", "dvr-northd rounds per change", "… NB change seen → SB acked, mean ms", "… compute + commits, mean ms",
-		"dvr-chassis rounds per change (all hypervisors)", "round time of the busiest chassis, median ms"}, rows)
+		"dvr-chassis rounds per change (all hypervisors)", "round time of the busiest chassis, median ms",
+		"a read-only one-shot dvr-nbctl (lsp-get-up), median ms"}, rows)
 	fmt.Fprintln(w, "\nThe rest of a change is the nbctl process (start, connect, commit, its `--wait` monitor), the SB and NB notifications, and the chassis' barrier report reaching `NB_Global.hv_cfg` through dvr-northd.")
 	for _, k := range []string{"port", "attach"} {
 		if p := r.profiles[k]; p != "" {

@@ -8,6 +8,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
+	"github.com/dvr-ovn/dvr/chassis/router"
 	"github.com/dvr-ovn/dvr/internal/hvtest"
 )
 
@@ -187,7 +188,7 @@ func runColumn(ctx context.Context, cfg config, p plan, col column, name string,
 	var watches []*ifaceWatch
 	if watchQR {
 		for _, hv := range h.hvs {
-			w, err := watchIfaces(ctx, hv, "qr-")
+			w, err := watchIfaces(ctx, hv, router.DevPrefix, router.OuterPrefix)
 			if err != nil {
 				return r, h, err
 			}

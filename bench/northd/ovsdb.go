@@ -63,17 +63,8 @@ func watchSbCfg(ctx context.Context, endpoint string) (*cfgWatch, error) {
 
 func (w *cfgWatch) notify(method string, params json.RawMessage) {
 	at := time.Now()
-	if method != "update" {
-		return
-	}
-	var p []json.RawMessage
-	if json.Unmarshal(params, &p) != nil || len(p) != 2 {
-		return
-	}
-	var u map[string]map[string]struct {
-		New map[string]any `json:"new"`
-	}
-	if json.Unmarshal(p[1], &u) != nil {
+	u, ok := benchkit.MonitorUpdate(method, params)
+	if !ok {
 		return
 	}
 	for _, r := range u["NB_Global"] {

@@ -1,6 +1,12 @@
 package benchkit
 
-import "sync"
+import (
+	"fmt"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+)
 
 var exits struct {
 	mu sync.Mutex
@@ -27,4 +33,25 @@ func Cleanup() {
 		fs[i]()
 	}
 	StopAll()
+}
+
+// Main runs a benchmark's run and exits: on return, on error (printed as
+// "prog: err", exit status 1) and on SIGINT, SIGTERM or SIGHUP (130),
+// always after Cleanup has stopped everything it started.
+func Main(prog string, run func() error) {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		s := <-sigs
+		Logf("%v: stopping everything started here", s)
+		Cleanup()
+		os.Exit(130)
+	}()
+	code := 0
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
+		code = 1
+	}
+	Cleanup()
+	os.Exit(code)
 }
