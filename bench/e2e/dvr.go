@@ -170,3 +170,11 @@ func (d *dvrColumn) end(kind string) {
 		cp.nbctlAlone = append(cp.nbctlAlone, t)
 	}
 }
+
+func (d *dvrColumn) daemons() []int {
+	pids := []int{d.northd.Pid}
+	for _, c := range d.chassis {
+		pids = append(pids, c.Pid())
+	}
+	return pids
+}

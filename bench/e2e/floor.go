@@ -208,3 +208,5 @@ func (f *floorColumn) memory() []namedMemory {
 	}
 	return []namedMemory{{"NB ovsdb-server", m}}
 }
+
+func (f *floorColumn) daemons() []int { return nil }

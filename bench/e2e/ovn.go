@@ -112,3 +112,11 @@ func (o *ovnColumn) memory() []namedMemory {
 		pidName{"chassis", o.ctl[0].Pid()},
 	)
 }
+
+func (o *ovnColumn) daemons() []int {
+	pids := []int{o.northd.Pid}
+	for _, c := range o.ctl {
+		pids = append(pids, c.Pid())
+	}
+	return pids
+}
