@@ -29,6 +29,7 @@ type dvrColumn struct {
 	// what single changes were made of (explainer)
 	mark     int
 	m0       []benchkit.Metrics
+	s0       benchkit.Sched
 	explains map[string]*changeParts
 	// CPU profiles of hv1's dvr-chassis from the first sample of a kind on
 	profileWindow time.Duration
@@ -120,6 +121,7 @@ type changeParts struct {
 	chassisRounds     int              // over every hypervisor
 	chassisSlowest    benchkit.Samples // per sample, the hypervisor with the most round time
 	nbctlAlone        benchkit.Samples // a read-only one-shot dvr-nbctl (lsp-get-up), after each sample
+	sched             benchkit.Sched   // dvr-northd and every dvr-chassis: on a CPU, and waiting for one
 }
 
 func (d *dvrColumn) begin(kind string) {
@@ -130,6 +132,7 @@ func (d *dvrColumn) begin(kind string) {
 		d.profile(kind)
 	}
 	d.mark = d.northdLog.Mark()
+	d.s0 = schedOf(d.daemons())
 	d.m0 = make([]benchkit.Metrics, len(d.metrics))
 	for i, s := range d.metrics {
 		d.m0[i], _ = s.Get()
@@ -165,6 +168,7 @@ func (d *dvrColumn) end(kind string) {
 		slowest = max(slowest, m.RoundSum()-d.m0[i].RoundSum())
 	}
 	cp.chassisSlowest = append(cp.chassisSlowest, slowest)
+	cp.sched = cp.sched.Add(schedOf(d.daemons()).Sub(d.s0))
 	// What one nbctl process costs with nothing to wait for.
 	if t, err := benchkit.TimeProc(cmdTimeout, d.cfg.bin("dvr-nbctl"), "--db="+d.nbs.Endpoint(), "lsp-get-up", "sp-0"); err == nil {
 		cp.nbctlAlone = append(cp.nbctlAlone, t)

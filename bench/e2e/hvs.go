@@ -40,6 +40,15 @@ func (h *hypervisors) close() {
 	h.sw.Close()
 }
 
+// vswitchds are the hypervisors' ovs-vswitchd pids.
+func (h *hypervisors) vswitchds() []int {
+	var pids []int
+	for _, hv := range h.hvs {
+		pids = append(pids, hv.Vswitchd.Pid())
+	}
+	return pids
+}
+
 // each runs f on every hypervisor in parallel.
 func (h *hypervisors) each(f func(i int, hv *hvtest.HV) error) error {
 	errs := make([]error, len(h.hvs))

@@ -175,6 +175,12 @@ func reportSize(w io.Writer, cfg config, r *sizeResult) {
 	add("… plugging the VM ports (every hypervisor in parallel)", dur(func(c *columnResult) time.Duration { return c.plug }))
 	add("… `--wait=hv sync` (floor: the flow bundles)", dur(func(c *columnResult) time.Duration { return c.wait }))
 	add("… then every VM port up", dur(func(c *columnResult) time.Duration { return c.up }))
+	add("… over the bulk, northd + chassis daemons on a CPU / waiting for one", func(c *columnResult) string {
+		return fmt.Sprintf("%s / %s s", benchkit.Secs(c.bulkDaemons.OnCPU), benchkit.Secs(c.bulkDaemons.Waiting))
+	})
+	add("… over the bulk, every ovs-vswitchd on a CPU / waiting for one", func(c *columnResult) string {
+		return fmt.Sprintf("%s / %s s", benchkit.Secs(c.bulkVswitchd.OnCPU), benchkit.Secs(c.bulkVswitchd.Waiting))
+	})
 	add("one VM port: its OVS plug before the clock, median (p99) ms", ms(func(c *columnResult) benchkit.Samples { return c.portPlug }))
 	portVerdict := ""
 	if us != nil {
@@ -241,11 +247,13 @@ func reportExplain(w io.Writer, r *sizeResult) {
 		n := time.Duration(cp.n)
 		rows = append(rows, []string{label, benchkit.MS(total.Median()),
 			fmt.Sprintf("%.1f", float64(cp.northdRounds)/float64(cp.n)), benchkit.MS(cp.northdSinceChange / n), benchkit.MS(cp.northdBusy / n),
-			fmt.Sprintf("%.1f", float64(cp.chassisRounds)/float64(cp.n)), benchkit.MS(cp.chassisSlowest.Median()), benchkit.MS(cp.nbctlAlone.Median())})
+			fmt.Sprintf("%.1f", float64(cp.chassisRounds)/float64(cp.n)), benchkit.MS(cp.chassisSlowest.Median()), benchkit.MS(cp.nbctlAlone.Median()),
+			benchkit.MS(cp.sched.OnCPU / n), benchkit.MS(cp.sched.Waiting / n)})
 	}
 	table(w, []string{"change", "total, median ms", "dvr-northd rounds per change", "… NB change seen → SB acked, mean ms", "… compute + commits, mean ms",
 		"dvr-chassis rounds per change (all hypervisors)", "round time of the busiest chassis, median ms",
-		"a read-only one-shot dvr-nbctl (lsp-get-up), median ms"}, rows)
+		"a read-only one-shot dvr-nbctl (lsp-get-up), median ms",
+		"dvr-northd + every dvr-chassis on a CPU, mean ms", "… runnable but waiting for a CPU, mean ms"}, rows)
 	fmt.Fprintln(w, "\nThe rest of a change is the nbctl process (start, connect, commit, its `--wait` monitor), the SB and NB notifications, and the chassis' barrier report reaching `NB_Global.hv_cfg` through dvr-northd.")
 	for _, k := range []string{"port", "attach"} {
 		if p := r.profiles[k]; p != "" {

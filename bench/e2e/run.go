@@ -90,7 +90,8 @@ type columnResult struct {
 	flowsBeforeAttach, flowsEnd []map[string]int // around the router-interface samples
 	portPlug, port, portUp      benchkit.Samples // the OVS plug before the clock; the command; → up seen
 	attach, qrPlug              benchkit.Samples
-	qrPlugs                     int // qr- interfaces seen over the attach samples
+	qrPlugs                     int            // qr- interfaces seen over the attach samples
+	bulkDaemons, bulkVswitchd   benchkit.Sched // over the bulk: northd and the chassis daemons; every ovs-vswitchd
 	memory                      []namedMemory
 	notes                       []string
 	load                        string // load average at the start of the column
@@ -111,6 +112,7 @@ func runColumn(ctx context.Context, cfg config, p plan, col column, name string,
 	}
 
 	benchkit.Logf("%s, %s: bulk", name, p.shape)
+	d0, v0 := schedOf(col.daemons()), schedOf(h.vswitchds())
 	start := time.Now()
 	if err := col.build(ctx, p); err != nil {
 		return r, h, fmt.Errorf("%s: build: %w", name, err)
@@ -134,6 +136,7 @@ func runColumn(ctx context.Context, cfg config, p plan, col column, name string,
 	}
 	r.up = time.Since(t)
 	r.bulk = time.Since(start)
+	r.bulkDaemons, r.bulkVswitchd = schedOf(col.daemons()).Sub(d0), schedOf(h.vswitchds()).Sub(v0)
 	benchkit.Logf("%s, %s: bulk %v (build %v, plug %v, wait=hv %v, up %v)", name, p.shape, r.bulk.Round(time.Millisecond),
 		r.build.Round(time.Millisecond), r.plug.Round(time.Millisecond), r.wait.Round(time.Millisecond), r.up.Round(time.Millisecond))
 	if r.flows, err = h.allFlows(); err != nil {
@@ -258,6 +261,17 @@ func (r *columnResult) idle(col column) {
 			r.notes = append(r.notes, "a sample started on a busy daemon: "+err.Error())
 		}
 	}
+}
+
+// schedOf sums the scheduler's times of the processes.
+func schedOf(pids []int) benchkit.Sched {
+	var s benchkit.Sched
+	for _, pid := range pids {
+		if v, err := benchkit.SchedOf(pid); err == nil {
+			s = s.Add(v)
+		}
+	}
+	return s
 }
 
 // vmNotUp is the condition "a VM port (type "") that is not up".

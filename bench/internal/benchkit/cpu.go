@@ -3,6 +3,7 @@ package benchkit
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -56,4 +57,36 @@ func WaitIdle(pid int, max time.Duration) error {
 		prev = cur
 	}
 	return fmt.Errorf("pid %d still busy after %v", pid, max)
+}
+
+// Sched is what the scheduler says of a process (/proc/<pid>/task/*/schedstat,
+// summed over its threads): time on a CPU and time runnable but waiting
+// for one (the run queue).
+type Sched struct{ OnCPU, Waiting time.Duration }
+
+// Sub is s − o.
+func (s Sched) Sub(o Sched) Sched { return Sched{s.OnCPU - o.OnCPU, s.Waiting - o.Waiting} }
+
+// Add is s + o.
+func (s Sched) Add(o Sched) Sched { return Sched{s.OnCPU + o.OnCPU, s.Waiting + o.Waiting} }
+
+// SchedOf reads pid's Sched (zero for threads that are gone meanwhile).
+func SchedOf(pid int) (Sched, error) {
+	files, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/schedstat", pid))
+	if err != nil || len(files) == 0 {
+		return Sched{}, fmt.Errorf("pid %d: no schedstat (%v)", pid, err)
+	}
+	var s Sched
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		var run, wait int64
+		if _, err := fmt.Sscan(string(b), &run, &wait); err == nil {
+			s.OnCPU += time.Duration(run)
+			s.Waiting += time.Duration(wait)
+		}
+	}
+	return s, nil
 }

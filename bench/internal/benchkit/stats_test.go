@@ -54,3 +54,16 @@ func TestCPUTimeOfSelf(t *testing.T) {
 		t.Errorf("cpu time %v", d)
 	}
 }
+
+func TestSchedOfSelf(t *testing.T) {
+	end := time.Now().Add(30 * time.Millisecond)
+	for time.Now().Before(end) {
+	}
+	s, err := SchedOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.OnCPU <= 0 || s.Waiting < 0 {
+		t.Errorf("sched %+v", s)
+	}
+}
