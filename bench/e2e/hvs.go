@@ -86,11 +86,8 @@ func flowCounts(hv *hvtest.HV) (map[string]int, error) {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}
 	m := map[string]int{}
-	for _, br := range strings.Split(strings.TrimSpace(out), "\n") {
-		// On a loaded machine ovs-vsctl adds warnings to its output
-		// ("...|timeval|WARN|Unreasonably long poll interval"): no
-		// bridge name holds a '|' or a space.
-		if br == hvtest.PhysBridge || br == "" || strings.ContainsAny(br, "| ") {
+	for _, br := range strings.Split(strings.TrimSpace(withoutLogLines(out)), "\n") {
+		if br == hvtest.PhysBridge || br == "" {
 			continue
 		}
 		o, err := hv.Ofctl("dump-aggregate", br)

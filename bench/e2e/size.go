@@ -54,8 +54,12 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 		benchkit.Cleanup() // the column's servers, daemons and hypervisors
 		_ = h
 		if err != nil {
+			// What it measured before failing is still reported.
 			benchkit.Logf("%s, %s: %v", name, s, err)
-			r.errs = append(r.errs, fmt.Sprintf("%s: %v", name, err))
+			r.errs = append(r.errs, fmt.Sprintf("%s: stopped early: %v", name, err))
+			if res != nil && res.bulk > 0 {
+				r.cols[name] = res
+			}
 			continue
 		}
 		r.cols[name] = res
