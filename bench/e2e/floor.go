@@ -215,12 +215,6 @@ func (f *floorColumn) attach(ctx context.Context, i int, e extra) error {
 	return f.bundles(ctx, 100+i, f.attachFlows)
 }
 
-func (f *floorColumn) memory() []namedMemory {
-	m, err := benchkit.ReadMemory(f.nbs.P.Pid)
-	if err != nil {
-		return nil
-	}
-	return []namedMemory{{"NB ovsdb-server", m}}
-}
+func (f *floorColumn) memory() []namedMemory { return readMemories(pidName{"nb", f.nbs.P.Pid}) }
 
 func (f *floorColumn) daemons() []int { return nil }
