@@ -34,11 +34,11 @@ func (cs changeSet) pick(f func(change) time.Duration) benchkit.Samples {
 }
 
 // measure runs do (which commits the change and returns when it did) and
-// waits until done(metrics) holds, then until dvr-chassis is quiet, and
+// waits until done(benchkit.Metrics) holds, then until dvr-chassis is quiet, and
 // returns the rounds' cost from the metric deltas.
-func measure(ch *chassisProc, do func() (time.Time, time.Duration, error), done func(metrics) (bool, error)) (change, error) {
+func measure(ch *chassisProc, do func() (time.Time, time.Duration, error), done func(benchkit.Metrics) (bool, error)) (change, error) {
 	var c change
-	before, err := ch.m.quiet(300*time.Millisecond, time.Minute)
+	before, err := ch.m.Quiet(300*time.Millisecond, time.Minute)
 	if err != nil {
 		return c, err
 	}
@@ -48,8 +48,8 @@ func measure(ch *chassisProc, do func() (time.Time, time.Duration, error), done 
 	}
 	c.plug = plug
 	var seen time.Time
-	if err := waitFor("acknowledgement", 2*time.Millisecond, 5*time.Minute, func() (bool, error) {
-		m, err := ch.m.get()
+	if err := benchkit.WaitFor("acknowledgement", 2*time.Millisecond, 5*time.Minute, func() (bool, error) {
+		m, err := ch.m.Get()
 		if err != nil {
 			return false, err
 		}
@@ -62,12 +62,12 @@ func measure(ch *chassisProc, do func() (time.Time, time.Duration, error), done 
 		return c, err
 	}
 	c.e2e = seen.Sub(at)
-	after, err := ch.m.quiet(300*time.Millisecond, time.Minute)
+	after, err := ch.m.Quiet(300*time.Millisecond, time.Minute)
 	if err != nil {
 		return c, err
 	}
-	c.rounds = after.rounds() - before.rounds()
-	c.inside = after.roundSum() - before.roundSum()
+	c.rounds = after.Rounds() - before.Rounds()
+	c.inside = after.RoundSum() - before.RoundSum()
 	c.flowMods = map[string]int{}
 	for _, b := range []string{"br-int", "br-tun"} {
 		k := fmt.Sprintf("dvr_chassis_flow_mods_total{bridge=%q}", b)
@@ -92,7 +92,7 @@ func localBinds(ctx context.Context, st *stage, hv *hvtest.HV, ch *chassisProc) 
 				return t0, 0, fmt.Errorf("%v: %s", err, out)
 			}
 			return t0, time.Since(t0), nil
-		}, func(metrics) (bool, error) {
+		}, func(benchkit.Metrics) (bool, error) {
 			rows, err := st.sbc.Select(ctx, "Port_Binding", []string{"up"}, benchkit.UUIDIs(pb))
 			return err == nil && len(rows) == 1 && rows[0]["up"] == true, err
 		})
@@ -112,16 +112,16 @@ func localBinds(ctx context.Context, st *stage, hv *hvtest.HV, ch *chassisProc) 
 func remoteBinds(ctx context.Context, st *stage, ch *chassisProc) (changeSet, error) {
 	cs := changeSet{kind: "remote VM port added"}
 	for i, sp := range st.spareRemote {
-		m0, err := ch.m.get()
+		m0, err := ch.m.Get()
 		if err != nil {
 			return cs, err
 		}
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
-			_, err := st.sbc.Transact(ctx, claimOp(sp.port.Name, remoteName(i%st.remotes), true))
+			_, err := st.sbc.Transact(ctx, benchkit.Claim(sp.port.Name, remoteName(i%st.remotes), true))
 			return t0, 0, err
-		}, func(m metrics) (bool, error) {
-			return m.neigh() == m0.neigh()+1 && m.flows("br-int")+m.flows("br-tun") != m0.flows("br-int")+m0.flows("br-tun"), nil
+		}, func(m benchkit.Metrics) (bool, error) {
+			return m.Neigh() == m0.Neigh()+1 && m.Flows("br-int")+m.Flows("br-tun") != m0.Flows("br-int")+m0.Flows("br-tun"), nil
 		})
 		if err != nil {
 			return cs, fmt.Errorf("remote bind %s: %w", sp.port.Name, err)
@@ -137,21 +137,21 @@ func remoteBinds(ctx context.Context, st *stage, ch *chassisProc) (changeSet, er
 func routerInterfaces(ctx context.Context, st *stage, ch *chassisProc) (changeSet, error) {
 	cs := changeSet{kind: "router interface added"}
 	for _, e := range st.extra {
-		m0, err := ch.m.get()
+		m0, err := ch.m.Get()
 		if err != nil {
 			return cs, err
 		}
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
 			_, err := st.nbc.Transact(ctx,
-				insertInto("Logical_Router_Port", "lrp", ovsdb.Row{"name": e.lrp, "mac": e.mac, "networks": set(e.network.String())}),
-				addRef("Logical_Router", st.lr[e.router], "ports", named("lrp")),
-				insertInto("Logical_Switch_Port", "rlsp", ovsdb.Row{"name": e.routerLSP, "type": "router",
-					"addresses": set("router"), "options": omap("router-port", e.lrp)}),
-				addRef("Logical_Switch", st.ls[e.sw], "ports", named("rlsp")))
+				benchkit.Insert("Logical_Router_Port", "lrp", ovsdb.Row{"name": e.lrp, "mac": e.mac, "networks": benchkit.Set(e.network.String())}),
+				benchkit.AddRef("Logical_Router", st.lr[e.router], "ports", benchkit.Named("lrp")),
+				benchkit.Insert("Logical_Switch_Port", "rlsp", ovsdb.Row{"name": e.routerLSP, "type": "router",
+					"addresses": benchkit.Set("router"), "options": benchkit.OMap("router-port", e.lrp)}),
+				benchkit.AddRef("Logical_Switch", st.ls[e.sw], "ports", benchkit.Named("rlsp")))
 			return t0, 0, err
-		}, func(m metrics) (bool, error) {
-			return m.qrs() == m0.qrs()+1 && m.neigh() == m0.neigh()+len(e.ports), nil
+		}, func(m benchkit.Metrics) (bool, error) {
+			return m.QRs() == m0.QRs()+1 && m.Neigh() == m0.Neigh()+len(e.ports), nil
 		})
 		if err != nil {
 			return cs, fmt.Errorf("router interface %s: %w", e.lrp, err)

@@ -39,21 +39,21 @@ func coldStart(ctx context.Context, cfg config, st *stage, ch *chassisProc) (col
 		return r, err
 	}
 	wantQR := st.routers * st.subnets
-	var m metrics
-	err = waitFor("dvr-chassis cold start", 10*time.Millisecond, 30*time.Minute, func() (bool, error) {
+	var m benchkit.Metrics
+	err = benchkit.WaitFor("dvr-chassis cold start", 10*time.Millisecond, 30*time.Minute, func() (bool, error) {
 		if !ch.p.Running() {
 			return false, fmt.Errorf("dvr-chassis exited:\n%s", ch.log.Tail(20))
 		}
-		m, err = ch.m.get()
+		m, err = ch.m.Get()
 		if err != nil {
 			return false, nil // not listening yet
 		}
-		return m.nbCfg() >= want && m.nss() == st.routers && m.qrs() == wantQR && m.neigh() == r.wantNeigh, nil
+		return m.NbCfg() >= want && m.NSs() == st.routers && m.QRs() == wantQR && m.Neigh() == r.wantNeigh, nil
 	})
 	if err != nil {
 		if m != nil {
 			err = fmt.Errorf("%w (nb_cfg %d/%d, namespaces %d/%d, qr %d/%d, neighbours %d/%d)", err,
-				m.nbCfg(), want, m.nss(), st.routers, m.qrs(), wantQR, m.neigh(), r.wantNeigh)
+				m.NbCfg(), want, m.NSs(), st.routers, m.QRs(), wantQR, m.Neigh(), r.wantNeigh)
 		}
 		return r, err
 	}
@@ -61,13 +61,13 @@ func coldStart(ctx context.Context, cfg config, st *stage, ch *chassisProc) (col
 	if _, l, ok := ch.log.Find(0, func(l proclog.Line) bool { return l.Msg == "flows: applied the difference" }); ok {
 		r.firstFlows = l.At.Sub(ch.started)
 	}
-	if m, err = ch.m.quiet(500*time.Millisecond, 5*time.Minute); err != nil {
+	if m, err = ch.m.Quiet(500*time.Millisecond, 5*time.Minute); err != nil {
 		return r, err
 	}
 	r.flowsTook = ch.flowsTook(0)
-	r.rounds, r.roundSum = m.rounds(), m.roundSum()
-	r.flows = map[string]int{"br-int": m.flows("br-int"), "br-tun": m.flows("br-tun")}
-	r.namespaces, r.qrs, r.neigh = m.nss(), m.qrs(), m.neigh()
+	r.rounds, r.roundSum = m.Rounds(), m.RoundSum()
+	r.flows = map[string]int{"br-int": m.Flows("br-int"), "br-tun": m.Flows("br-tun")}
+	r.namespaces, r.qrs, r.neigh = m.NSs(), m.QRs(), m.Neigh()
 	r.mem = ch.memory()
 	r.warnings = ch.errorsSince(0)
 	for _, l := range ch.log.Since(0) {

@@ -112,7 +112,7 @@ func runFloor(ctx context.Context, st *stage, hv, fhv *hvtest.HV) (floorResult, 
 	f.neigh = len(st.chassisOf)
 	t0 = time.Now()
 	if out, err := fhv.Vsctl(args...); err != nil {
-		return f, fmt.Errorf("%v: %s", err, tailString(out))
+		return f, fmt.Errorf("%v: %s", err, benchkit.Tail(out, 2000))
 	}
 	f.ovsPorts = time.Since(t0)
 
@@ -125,7 +125,7 @@ func runFloor(ctx context.Context, st *stage, hv, fhv *hvtest.HV) (floorResult, 
 		go b.Run(fctx)
 		bridges = append(bridges, b)
 	}
-	if err := waitFor("floor OpenFlow connections", 5*time.Millisecond, time.Minute, func() (bool, error) {
+	if err := benchkit.WaitFor("floor OpenFlow connections", 5*time.Millisecond, time.Minute, func() (bool, error) {
 		return bridges[0].Connected() && bridges[1].Connected(), nil
 	}); err != nil {
 		return f, err
@@ -142,13 +142,6 @@ func runFloor(ctx context.Context, st *stage, hv, fhv *hvtest.HV) (floorResult, 
 	}
 	f.flows = time.Since(t0)
 	return f, nil
-}
-
-func tailString(s string) string {
-	if len(s) > 2000 {
-		return "..." + s[len(s)-2000:]
-	}
-	return s
 }
 
 // floorNetlink makes, inside fhv's network namespace, one namespace per

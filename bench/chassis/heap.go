@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+
+	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
 )
 
 // heapStat is dvr-chassis' Go heap at one moment: a heap profile taken
@@ -25,9 +27,9 @@ type heapStat struct {
 
 // heap takes a heap profile of dvr-chassis (after a GC) into file, and
 // its MemStats.
-func (s *scraper) heap(file string) heapStat {
+func heapOf(s *benchkit.Scraper, file string) heapStat {
 	h := heapStat{file: file}
-	if h.err = s.fetch("/debug/pprof/heap?gc=1", func(r io.Reader) error {
+	if h.err = s.Fetch("/debug/pprof/heap?gc=1", func(r io.Reader) error {
 		f, err := os.Create(file)
 		if err != nil {
 			return err
@@ -38,7 +40,7 @@ func (s *scraper) heap(file string) heapStat {
 	}); h.err != nil {
 		return h
 	}
-	h.err = s.fetch("/debug/pprof/heap?debug=1", func(r io.Reader) error {
+	h.err = s.Fetch("/debug/pprof/heap?debug=1", func(r io.Reader) error {
 		sc := bufio.NewScanner(r)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
@@ -69,18 +71,6 @@ func (s *scraper) heap(file string) heapStat {
 		h.top = heapTop(file)
 	}
 	return h
-}
-
-func (s *scraper) fetch(path string, read func(io.Reader) error) error {
-	resp, err := s.hc.Get(s.url + path)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return fmt.Errorf("%s: %s", path, resp.Status)
-	}
-	return read(resp.Body)
 }
 
 // heapTop is the profile's top entries by live bytes.

@@ -22,29 +22,21 @@ func bootHV(name, systemID string) (*hvtest.HV, error) {
 	if err != nil {
 		return nil, err
 	}
-	onExit(hv.Close)
+	benchkit.OnExit(hv.Close)
 	return hv, nil
 }
 
-// plugVMs creates br-int (netdev, secure) if needed and plugs one dummy
-// interface per port with external_ids:iface-id, in transactions of 500
-// ports; ovs-vsctl waits until ovs-vswitchd has applied each.
+// plugVMs plugs one dummy interface per port with its iface-id
+// (hvtest's PlugVMs: br-int made if needed, 500 ports a transaction, each
+// waited for until ovs-vswitchd has applied it).
 func plugVMs(hv *hvtest.HV, ports []fixtures.Port, prefix string) (time.Duration, error) {
 	t0 := time.Now()
-	if _, err := hv.Vsctl("--may-exist", "add-br", "br-int", "--", "set", "Bridge", "br-int",
-		"datapath_type=netdev", "fail_mode=secure"); err != nil {
-		return 0, err
+	vms := make([]hvtest.VMSpec, len(ports))
+	for i, p := range ports {
+		vms[i] = hvtest.VMSpec{Name: ifaceName(prefix, i), IfaceID: p.Name, MAC: p.MAC}
 	}
-	for i := 0; i < len(ports); i += 500 {
-		args := []string{"--timeout=600"}
-		for j, p := range ports[i:min(i+500, len(ports))] {
-			n := ifaceName(prefix, i+j)
-			args = append(args, "--", "add-port", "br-int", n, "--", "set", "Interface", n, "type=dummy",
-				"external_ids:iface-id="+p.Name, fmt.Sprintf("external_ids:attached-mac=%q", p.MAC), "external_ids:iface-status=active")
-		}
-		if out, err := hv.Vsctl(args...); err != nil {
-			return 0, fmt.Errorf("%v: %s", err, out)
-		}
+	if err := hv.PlugVMs(vms, 500); err != nil {
+		return 0, err
 	}
 	return time.Since(t0), nil
 }
@@ -55,7 +47,7 @@ func ifaceName(prefix string, i int) string { return fmt.Sprintf("%s%d", prefix,
 type chassisProc struct {
 	p       *hvtest.Proc
 	log     *proclog.Book
-	m       *scraper
+	m       *benchkit.Scraper
 	started time.Time
 }
 
@@ -65,7 +57,7 @@ func startChassis(cfg config, hv *hvtest.HV, sbEndpoint string) (*chassisProc, e
 		return nil, err
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	c := &chassisProc{log: proclog.New(), m: newScraper("/run/netns/"+hv.NetNS, addr)}
+	c := &chassisProc{log: proclog.New(), m: benchkit.NewScraper("/run/netns/"+hv.NetNS, addr)}
 	c.started = time.Now()
 	c.p, err = hv.Launch(c.log, cfg.dvrChassis, "--sb="+sbEndpoint, "--ovs-db="+hv.Endpoint(), "--datapath-type=netdev",
 		"--encap-ip="+localIP, "--pidfile="+filepath.Join(hv.RunDir(), "dvr-chassis.pid"), "--ovs-rundir="+hv.RunDir(),

@@ -29,7 +29,7 @@
 //     persistent connection;
 //  3. single changes, N of each: a local VM port bound (ovs-vsctl add-port
 //     with its iface-id → Port_Binding.up), a remote VM port added (a raw
-//     SB bind → its neighbour entry and flows in dvr-chassis' metrics), a
+//     SB bind → its neighbour entry and flows in dvr-chassis' benchkit.Metrics), a
 //     router interface added (an LRP and its router-type LSP in one NB
 //     transaction, on a switch of P remote-bound ports → the qr- device and
 //     its P neighbour entries). "Inside" is the sum of the durations of
@@ -59,13 +59,10 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
@@ -79,46 +76,7 @@ type config struct {
 	profileDir            string
 }
 
-var exits struct {
-	mu sync.Mutex
-	fs []func()
-}
-
-// onExit registers f to run at the end, also on a signal (newest first).
-func onExit(f func()) {
-	exits.mu.Lock()
-	exits.fs = append(exits.fs, f)
-	exits.mu.Unlock()
-}
-
-func cleanup() {
-	exits.mu.Lock()
-	fs := exits.fs
-	exits.fs = nil
-	exits.mu.Unlock()
-	for i := len(fs) - 1; i >= 0; i-- {
-		fs[i]()
-	}
-	benchkit.StopAll()
-}
-
-func main() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		benchkit.Logf("%v: stopping everything started here", s)
-		cleanup()
-		os.Exit(130)
-	}()
-	code := 0
-	if err := run(); err != nil {
-		fmt.Fprintf(os.Stderr, "chassis-bench: %v\n", err)
-		code = 1
-	}
-	cleanup()
-	os.Exit(code)
-}
+func main() { benchkit.Main("chassis-bench", run) }
 
 func loadConfig() (config, error) {
 	c := config{dvrNorthd: "bin/dvr-northd", dvrChassis: "bin/dvr-chassis"}
@@ -191,8 +149,8 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("%d ports: %w", s.total(), err)
 		}
-		cleanup()    // each size on fresh servers and hypervisors
-		report(w, r) // as soon as it is measured: a later size may not finish
+		benchkit.Cleanup() // each size on fresh servers and hypervisors
+		report(w, r)       // as soon as it is measured: a later size may not finish
 	}
 	fmt.Fprintln(w, "\novn-controller: not measured by this version of the benchmark (no OVN column yet).")
 	fmt.Fprintf(w, "\nLoad average at the end: %s; whole run %.0f s.\n", benchkit.LoadAvg(), benchkit.Elapsed().Seconds())

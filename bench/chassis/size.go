@@ -5,9 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
@@ -32,7 +30,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	p := newPlan(s)
 	benchkit.Logf("%d ports: NB, SB, dvr-northd, %d remote chassis, bindings", s.total(), s.remotes)
 	st, err := newStage(ctx, cfg, p, localIP)
-	onExit(st.stop)
+	benchkit.OnExit(st.stop)
 	if err != nil {
 		return nil, err
 	}
@@ -52,7 +50,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	onExit(ch.stop)
+	benchkit.OnExit(ch.stop)
 	if r.cold, err = coldStartInto(ctx, cfg, st, ch, r.cold); err != nil {
 		return nil, err
 	}
@@ -64,7 +62,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	r.heapCold = ch.m.heap(filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-cold-%d.pprof", s.total())))
+	r.heapCold = heapOf(ch.m, filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-cold-%d.pprof", s.total())))
 	benchkit.Logf("%d ports: after the cold start RSS %s (peak %s), Go heap live %s, in use %s (load %s)", s.total(),
 		mib(r.cold.mem.RSS), mib(r.cold.mem.HWM), mib(r.heapCold.alloc), mib(r.heapCold.inuse), benchkit.LoadAvg())
 	benchkit.Logf("%d ports: cold start %v; the floor on a fresh hypervisor", s.total(), r.cold.done.Round(time.Millisecond))
@@ -90,7 +88,7 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	prof := make(chan error, 1)
 	go func() {
 		var b bytes.Buffer
-		err := ch.m.profile(&b, window)
+		err := ch.m.Profile(&b, window)
 		if err == nil {
 			err = os.WriteFile(r.profileFile, b.Bytes(), 0o644)
 		}
@@ -114,15 +112,15 @@ func runSize(ctx context.Context, cfg config, s shape) (*sizeResult, error) {
 	if err := <-prof; err != nil {
 		r.profile = "profile failed: " + err.Error()
 	} else {
-		r.profile = pprofTop(r.profileFile)
+		r.profile = benchkit.PprofTop(r.profileFile, 25)
 	}
-	m, err := ch.m.quiet(300*time.Millisecond, time.Minute)
+	m, err := ch.m.Quiet(300*time.Millisecond, time.Minute)
 	if err != nil {
 		return nil, err
 	}
-	r.flowsEnd = map[string]int{"br-int": m.flows("br-int"), "br-tun": m.flows("br-tun")}
+	r.flowsEnd = map[string]int{"br-int": m.Flows("br-int"), "br-tun": m.Flows("br-tun")}
 	r.memEnd = ch.memory()
-	r.heapEnd = ch.m.heap(filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-end-%d.pprof", s.total())))
+	r.heapEnd = heapOf(ch.m, filepath.Join(dir, fmt.Sprintf("dvr-chassis-heap-end-%d.pprof", s.total())))
 	_ = os.WriteFile(filepath.Join(dir, fmt.Sprintf("dvr-chassis-%d.log", s.total())), []byte(ch.log.Text()), 0o644)
 	r.loadAt = benchkit.LoadAvg()
 	return r, nil
@@ -132,21 +130,4 @@ func coldStartInto(ctx context.Context, cfg config, st *stage, ch *chassisProc, 
 	r, err := coldStart(ctx, cfg, st, ch)
 	r.plug, r.plugged = pre.plug, pre.plugged
 	return r, err
-}
-
-// pprofTop is `go tool pprof -top` of a profile, its first lines.
-func pprofTop(file string) string {
-	out, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=25", file).CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("go tool pprof: %v: %s", err, out)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var keep []string
-	for _, l := range lines {
-		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") {
-			continue
-		}
-		keep = append(keep, l)
-	}
-	return strings.Join(keep, "\n")
 }

@@ -114,17 +114,17 @@ func (s *stage) loadExtras(ctx context.Context) error {
 	var ops []ovsdb.Operation
 	for i, sp := range append(append([]spare(nil), s.spareLocal...), s.spareRemote...) {
 		n := fmt.Sprintf("sp%d", i)
-		ops = append(ops, insertInto("Logical_Switch_Port", n, ovsdb.Row{"name": sp.port.Name, "addresses": set(sp.port.Addresses())}),
-			addRef("Logical_Switch", s.ls[sp.sw], "ports", named(n)))
+		ops = append(ops, benchkit.Insert("Logical_Switch_Port", n, ovsdb.Row{"name": sp.port.Name, "addresses": benchkit.Set(sp.port.Addresses())}),
+			benchkit.AddRef("Logical_Switch", s.ls[sp.sw], "ports", benchkit.Named(n)))
 	}
 	for i, e := range s.extra {
 		var refs []any
 		for k, p := range e.ports {
 			n := fmt.Sprintf("x%d_%d", i, k)
-			ops = append(ops, insertInto("Logical_Switch_Port", n, ovsdb.Row{"name": p.Name, "addresses": set(p.Addresses())}))
-			refs = append(refs, named(n))
+			ops = append(ops, benchkit.Insert("Logical_Switch_Port", n, ovsdb.Row{"name": p.Name, "addresses": benchkit.Set(p.Addresses())}))
+			refs = append(refs, benchkit.Named(n))
 		}
-		ops = append(ops, insertInto("Logical_Switch", "", ovsdb.Row{"name": e.sw, "ports": set(refs...)}))
+		ops = append(ops, benchkit.Insert("Logical_Switch", "", ovsdb.Row{"name": e.sw, "ports": benchkit.Set(refs...)}))
 	}
 	if _, err := s.nbc.Transact(ctx, ops...); err != nil {
 		return fmt.Errorf("NB extras: %w", err)
@@ -142,10 +142,10 @@ func (s *stage) registerChassis(ctx context.Context, localIP string) error {
 	add := func(name, hostname, ip string) {
 		e, c := "e_"+sanitize(name), "c_"+sanitize(name)
 		ops = append(ops,
-			insertInto("Encap", e, ovsdb.Row{"type": "vxlan", "ip": ip, "chassis_name": name}),
-			insertInto("Chassis", c, ovsdb.Row{"name": name, "hostname": hostname, "encaps": set(named(e)),
-				"other_config": omap("datapath-type", "netdev")}),
-			insertInto("Chassis_Private", "", ovsdb.Row{"name": name, "chassis": named(c)}))
+			benchkit.Insert("Encap", e, ovsdb.Row{"type": "vxlan", "ip": ip, "chassis_name": name}),
+			benchkit.Insert("Chassis", c, ovsdb.Row{"name": name, "hostname": hostname, "encaps": benchkit.Set(benchkit.Named(e)),
+				"other_config": benchkit.OMap("datapath-type", "netdev")}),
+			benchkit.Insert("Chassis_Private", "", ovsdb.Row{"name": name, "chassis": benchkit.Named(c)}))
 	}
 	add(localName, localName, localIP)
 	for i := 0; i < s.remotes; i++ {
@@ -197,7 +197,7 @@ func (s *stage) bindAll(ctx context.Context) error {
 			if s.pbs[port] == "" {
 				return fmt.Errorf("no Port_Binding for %s", port)
 			}
-			ops = append(ops, claimOp(port, ch, ch != localName))
+			ops = append(ops, benchkit.Claim(port, ch, ch != localName))
 		}
 		if _, err := s.sbc.Transact(ctx, ops...); err != nil {
 			return fmt.Errorf("binding the ports of %s: %w", ch, err)
@@ -213,7 +213,7 @@ func (s *stage) settle(ctx context.Context, what string) error {
 	if err != nil {
 		return err
 	}
-	return waitFor("dvr-northd settling "+what, 50*time.Millisecond, 10*time.Minute, func() (bool, error) {
+	return benchkit.WaitFor("dvr-northd settling "+what, 50*time.Millisecond, 10*time.Minute, func() (bool, error) {
 		rows, err := s.sbc.Select(ctx, "SB_Global", []string{"nb_cfg"})
 		return err == nil && len(rows) == 1 && benchkit.ToInt(rows[0]["nb_cfg"]) >= want, err
 	})

@@ -90,7 +90,7 @@ func (in *instance) idle() error {
 	if in.proc == nil {
 		return nil
 	}
-	return waitIdle(in.proc.p.Pid, 5*time.Minute)
+	return benchkit.WaitIdle(in.proc.p.Pid, 5*time.Minute)
 }
 
 func (in *instance) memory() benchkit.Memory {
@@ -172,7 +172,7 @@ func floorOnFreshSB(st *stage, sbMonitor bool) (floorResult, error) {
 	if err := addChassis(fsb.Endpoint(), st.topo.Chassis); err != nil {
 		return floorResult{}, err
 	}
-	c0, err := cpuTime(fsb.P.Pid)
+	c0, err := benchkit.CPUTime(fsb.P.Pid)
 	if err != nil {
 		return floorResult{}, err
 	}
@@ -180,7 +180,7 @@ func floorOnFreshSB(st *stage, sbMonitor bool) (floorResult, error) {
 	if err != nil {
 		return f, err
 	}
-	c1, err := cpuTime(fsb.P.Pid)
+	c1, err := benchkit.CPUTime(fsb.P.Pid)
 	f.SBServerCPU = c1 - c0
 	return f, err
 }
@@ -216,7 +216,7 @@ func runDVR(ctx context.Context, cfg config, size int) (*dvrResult, error) {
 	}
 	benchkit.Logf("dvr-northd, %d ports: cold start", size)
 	var a *instance
-	c0, err := cpuTime(st.sb.P.Pid)
+	c0, err := benchkit.CPUTime(st.sb.P.Pid)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +239,7 @@ func runDVR(ctx context.Context, cfg config, size int) (*dvrResult, error) {
 	if err := a.idle(); err != nil {
 		return nil, err
 	}
-	c1, err := cpuTime(st.sb.P.Pid)
+	c1, err := benchkit.CPUTime(st.sb.P.Pid)
 	if err != nil {
 		return nil, err
 	}
@@ -376,7 +376,7 @@ func bind(ctx context.Context, st *stage, book *proclog.Book, pid int, dvr bool)
 	deadline := time.Now().Add(30 * time.Minute)
 	for {
 		if pid != 0 {
-			if err := waitIdle(pid, 30*time.Minute); err != nil {
+			if err := benchkit.WaitIdle(pid, 30*time.Minute); err != nil {
 				return b, err
 			}
 		} else {
@@ -480,7 +480,7 @@ func portChanges(ctx context.Context, st *stage, book *proclog.Book, n int) ([]p
 		if err != nil || len(rows) != 1 {
 			return nil, fmt.Errorf("Port_Binding of %s: %d rows, %v", name, len(rows), err)
 		}
-		if _, err := one("claim", hasNB, st.sbc, claimOp(name, chassis[i%len(chassis)])); err != nil {
+		if _, err := one("claim", hasNB, st.sbc, benchkit.Claim(name, chassis[i%len(chassis)], true)); err != nil {
 			return nil, err
 		}
 		addr2, err := st.ports.addr(st.ports.subnet(sw))

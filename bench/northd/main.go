@@ -56,11 +56,9 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/dvr-ovn/dvr/bench/internal/benchkit"
@@ -92,21 +90,7 @@ func main() {
 	if profileOnly {
 		os.Args = append(os.Args[:1], os.Args[2:]...)
 	}
-	code := 0
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
-	go func() {
-		s := <-sigs
-		benchkit.Logf("%v: stopping the servers and daemons started here", s)
-		benchkit.StopAll()
-		os.Exit(130)
-	}()
-	if err := run(profileOnly); err != nil {
-		fmt.Fprintf(os.Stderr, "northd-bench: %v\n", err)
-		code = 1
-	}
-	benchkit.StopAll()
-	os.Exit(code)
+	benchkit.Main("northd-bench", func() error { return run(profileOnly) })
 }
 
 func loadConfig() (config, error) {

@@ -80,7 +80,7 @@ func runOVN(ctx context.Context, cfg config, size int) (*ovnResult, error) {
 		return nil, sr.err
 	}
 	res.sync = sr.end().Sub(t0)
-	if err := waitIdle(np.Pid, 30*time.Minute); err != nil {
+	if err := benchkit.WaitIdle(np.Pid, 30*time.Minute); err != nil {
 		return nil, err
 	}
 	if res.memCold, err = benchkit.ReadMemory(np.Pid); err != nil {
@@ -109,7 +109,7 @@ func runOVN(ctx context.Context, cfg config, size int) (*ovnResult, error) {
 	if err := runE2E(cfg.ovnNbctl, st, nil, res.e2e, cfg.e2e, adapt); err != nil {
 		return nil, err
 	}
-	if err := waitIdle(np.Pid, 30*time.Minute); err != nil {
+	if err := benchkit.WaitIdle(np.Pid, 30*time.Minute); err != nil {
 		return nil, err
 	}
 	if res.memChanges, err = benchkit.ReadMemory(np.Pid); err != nil {

@@ -63,17 +63,8 @@ func watchSbCfg(ctx context.Context, endpoint string) (*cfgWatch, error) {
 
 func (w *cfgWatch) notify(method string, params json.RawMessage) {
 	at := time.Now()
-	if method != "update" {
-		return
-	}
-	var p []json.RawMessage
-	if json.Unmarshal(params, &p) != nil || len(p) != 2 {
-		return
-	}
-	var u map[string]map[string]struct {
-		New map[string]any `json:"new"`
-	}
-	if json.Unmarshal(p[1], &u) != nil {
+	u, ok := benchkit.MonitorUpdate(method, params)
+	if !ok {
 		return
 	}
 	for _, r := range u["NB_Global"] {
@@ -132,13 +123,7 @@ func addChassis(sbEndpoint string, names []string) error {
 	return nil
 }
 
-func tail(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 2000 {
-		s = "..." + s[len(s)-2000:]
-	}
-	return s
-}
+func tail(b []byte) string { return benchkit.Tail(strings.TrimSpace(string(b)), 2000) }
 
 // bindPorts claims ports as the chassis would: every chassis inserts its
 // DVR_Port_Claim rows (with up), one transaction per chassis, the
@@ -173,21 +158,13 @@ func bindPorts(ctx context.Context, sb *db, placement map[string]string) (map[st
 		sort.Strings(ports)
 		ops := make([]ovsdb.Operation, 0, len(ports))
 		for _, port := range ports {
-			ops = append(ops, claimOp(port, ch))
+			ops = append(ops, benchkit.Claim(port, ch, true))
 		}
 		if _, err := sb.Transact(ctx, ops...); err != nil {
 			return nil, fmt.Errorf("claims of %s: %w", ch, err)
 		}
 	}
 	return pbs, nil
-}
-
-// claimOp is chassis' claim on port with up, as dvr-chassis writes it (a
-// DVR_Port_Claim row; dvr-northd copies it into Port_Binding.chassis and
-// up).
-func claimOp(port, chassis string) ovsdb.Operation {
-	return ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "DVR_Port_Claim",
-		Row: ovsdb.Row{"logical_port": port, "chassis_name": chassis, "up": true}}
 }
 
 // waitCount polls until table holds want rows matching where.

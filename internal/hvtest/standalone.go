@@ -121,3 +121,30 @@ func (hv *HV) PlugVM(name, ifaceID, mac string) (*VMPort, error) {
 	}
 	return vm, nil
 }
+
+// VMSpec is one VM port for PlugVMs.
+type VMSpec struct{ Name, IfaceID, MAC string }
+
+// PlugVMs plugs many VM ports at once (benchmarks): type=dummy interfaces
+// on br-int with iface-id and attached-mac as PlugVM, without pcaps,
+// perTxn ports to an ovs-vsctl transaction, each waited for until
+// ovs-vswitchd has applied it. br-int (netdev, fail_mode=secure) is made
+// first if it does not exist.
+func (hv *HV) PlugVMs(vms []VMSpec, perTxn int) error {
+	if out, err := hv.Vsctl("--may-exist", "add-br", IntegrationBridge, "--", "set", "Bridge", IntegrationBridge,
+		"datapath_type=netdev", "fail_mode=secure"); err != nil {
+		return fmt.Errorf("%v: %s", err, out)
+	}
+	for i := 0; i < len(vms); i += perTxn {
+		args := []string{"--timeout=1800"}
+		for _, vm := range vms[i:min(i+perTxn, len(vms))] {
+			args = append(args, "--", "add-port", IntegrationBridge, vm.Name, "--", "set", "Interface", vm.Name, "type=dummy",
+				"external_ids:iface-id="+vm.IfaceID, fmt.Sprintf("external_ids:attached-mac=%q", vm.MAC),
+				"external_ids:iface-status=active")
+		}
+		if out, err := hv.Vsctl(args...); err != nil {
+			return fmt.Errorf("%v: %s", err, out)
+		}
+	}
+	return nil
+}

@@ -41,3 +41,29 @@ func TestReadMemorySelf(t *testing.T) {
 		t.Errorf("RSS %d, HWM %d", m.RSS, m.HWM)
 	}
 }
+
+func TestCPUTimeOfSelf(t *testing.T) {
+	end := time.Now().Add(30 * time.Millisecond)
+	for time.Now().Before(end) {
+	}
+	d, err := CPUTime(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d <= 0 {
+		t.Errorf("cpu time %v", d)
+	}
+}
+
+func TestSchedOfSelf(t *testing.T) {
+	end := time.Now().Add(30 * time.Millisecond)
+	for time.Now().Before(end) {
+	}
+	s, err := SchedOf(os.Getpid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.OnCPU <= 0 || s.Waiting < 0 {
+		t.Errorf("sched %+v", s)
+	}
+}

@@ -1,4 +1,4 @@
-package main
+package benchkit
 
 import (
 	"bufio"
@@ -55,28 +55,32 @@ func nsDialer(nsPath string) func(ctx context.Context, network, addr string) (ne
 	}
 }
 
-// scraper reads dvr-chassis' Prometheus metrics.
-type scraper struct {
+// Scraper reads dvr-chassis' Prometheus metrics (and its profiler, with
+// --pprof) on its metrics address inside a hypervisor's network namespace.
+type Scraper struct {
 	url string
 	hc  *http.Client
 }
 
-func newScraper(nsPath, addr string) *scraper {
+// NewScraper reads the metrics served on addr inside the network
+// namespace at nsPath.
+func NewScraper(nsPath, addr string) *Scraper {
 	// No gzip: a scrape every 2 ms should cost dvr-chassis as little as it can.
 	tr := &http.Transport{DialContext: nsDialer(nsPath), MaxIdleConns: 2, IdleConnTimeout: time.Minute, DisableCompression: true}
-	return &scraper{url: "http://" + addr, hc: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
+	return &Scraper{url: "http://" + addr, hc: &http.Client{Transport: tr, Timeout: 5 * time.Minute}}
 }
 
-// metrics is one scrape: "name" or "name{labels}" → value.
-type metrics map[string]float64
+// Metrics is one scrape: "name" or "name{labels}" → value.
+type Metrics map[string]float64
 
-func (s *scraper) get() (metrics, error) {
+// Get scrapes once.
+func (s *Scraper) Get() (Metrics, error) {
 	resp, err := s.hc.Get(s.url + "/metrics")
 	if err != nil {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	m := metrics{}
+	m := Metrics{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		l := sc.Text()
@@ -95,34 +99,47 @@ func (s *scraper) get() (metrics, error) {
 	return m, sc.Err()
 }
 
-func (m metrics) flows(bridge string) int {
+// Flows is dvr_chassis_flows of bridge.
+func (m Metrics) Flows(bridge string) int {
 	return int(m[fmt.Sprintf("dvr_chassis_flows{bridge=%q}", bridge)])
 }
-func (m metrics) rounds() int { return int(m["dvr_chassis_rounds_total"]) }
-func (m metrics) roundSum() time.Duration {
+
+// Rounds is dvr_chassis_rounds_total.
+func (m Metrics) Rounds() int { return int(m["dvr_chassis_rounds_total"]) }
+
+// RoundSum is the sum of dvr_chassis_round_duration_seconds.
+func (m Metrics) RoundSum() time.Duration {
 	return time.Duration(m["dvr_chassis_round_duration_seconds_sum"] * float64(time.Second))
 }
-func (m metrics) neigh() int { return int(m["dvr_chassis_neighbour_entries"]) }
-func (m metrics) qrs() int   { return int(m["dvr_chassis_qr_devices"]) }
-func (m metrics) nss() int   { return int(m["dvr_chassis_router_namespaces"]) }
-func (m metrics) nbCfg() int { return int(m["dvr_chassis_nb_cfg"]) }
 
-// quiet waits until no round has run for d (at most max) and returns the
+// Neigh is dvr_chassis_neighbour_entries.
+func (m Metrics) Neigh() int { return int(m["dvr_chassis_neighbour_entries"]) }
+
+// QRs is dvr_chassis_qr_devices.
+func (m Metrics) QRs() int { return int(m["dvr_chassis_qr_devices"]) }
+
+// NSs is dvr_chassis_router_namespaces.
+func (m Metrics) NSs() int { return int(m["dvr_chassis_router_namespaces"]) }
+
+// NbCfg is dvr_chassis_nb_cfg.
+func (m Metrics) NbCfg() int { return int(m["dvr_chassis_nb_cfg"]) }
+
+// Quiet waits until no round has run for d (at most max) and returns the
 // last scrape.
-func (s *scraper) quiet(d, max time.Duration) (metrics, error) {
+func (s *Scraper) Quiet(d, max time.Duration) (Metrics, error) {
 	deadline := time.Now().Add(max)
-	m, err := s.get()
+	m, err := s.Get()
 	if err != nil {
 		return nil, err
 	}
 	since := time.Now()
 	for time.Now().Before(deadline) {
 		time.Sleep(25 * time.Millisecond)
-		m2, err := s.get()
+		m2, err := s.Get()
 		if err != nil {
 			return nil, err
 		}
-		if m2.rounds() != m.rounds() || m2["dvr_chassis_round_failures_total"] != m["dvr_chassis_round_failures_total"] {
+		if m2.Rounds() != m.Rounds() || m2["dvr_chassis_round_failures_total"] != m["dvr_chassis_round_failures_total"] {
 			m, since = m2, time.Now()
 			continue
 		}
@@ -133,16 +150,24 @@ func (s *scraper) quiet(d, max time.Duration) (metrics, error) {
 	return m, fmt.Errorf("dvr-chassis still running rounds after %v", max)
 }
 
-// profile fetches a CPU profile of d seconds into w.
-func (s *scraper) profile(w io.Writer, d time.Duration) error {
-	resp, err := s.hc.Get(fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", s.url, int(d.Seconds())))
+// Profile fetches a CPU profile of d seconds into w.
+func (s *Scraper) Profile(w io.Writer, d time.Duration) error {
+	return s.Fetch(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds())), func(r io.Reader) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+}
+
+// Fetch GETs path (e.g. "/debug/pprof/heap?gc=1") from dvr-chassis'
+// metrics address and hands read the body of a 200 reply.
+func (s *Scraper) Fetch(path string, read func(io.Reader) error) error {
+	resp, err := s.hc.Get(s.url + path)
 	if err != nil {
 		return err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != 200 {
-		return fmt.Errorf("pprof: %s", resp.Status)
+		return fmt.Errorf("%s: %s", path, resp.Status)
 	}
-	_, err = io.Copy(w, resp.Body)
-	return err
+	return read(resp.Body)
 }
