@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 
@@ -68,25 +67,9 @@ func heapOf(s *benchkit.Scraper, file string) heapStat {
 		return sc.Err()
 	})
 	if h.err == nil {
-		h.top = heapTop(file)
+		h.top = benchkit.PprofTop(file, 20, "-sample_index=inuse_space")
 	}
 	return h
-}
-
-// heapTop is the profile's top entries by live bytes.
-func heapTop(file string) string {
-	out, err := exec.Command("go", "tool", "pprof", "-sample_index=inuse_space", "-top", "-nodecount=20", file).CombinedOutput()
-	if err != nil {
-		return fmt.Sprintf("go tool pprof: %v: %s", err, out)
-	}
-	var keep []string
-	for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		if strings.HasPrefix(l, "File:") || strings.HasPrefix(l, "Build ID:") || strings.HasPrefix(l, "Type:") || strings.HasPrefix(l, "Time:") {
-			continue
-		}
-		keep = append(keep, l)
-	}
-	return strings.Join(keep, "\n")
 }
 
 func (h heapStat) row(w io.Writer, when string) {
