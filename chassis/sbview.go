@@ -4,11 +4,13 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/model"
 
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // The SB view is kept from the monitor's events, not re-listed every round
@@ -39,6 +41,18 @@ type changeQueue struct {
 	mu       sync.Mutex
 	rows     []rowChange
 	overflow bool
+	pushed   chan struct{} // a size-one signal: a change was queued
+}
+
+// signal is the channel that receives after a push (a settle waits on it
+// instead of sleeping).
+func (q *changeQueue) signal() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.pushed == nil {
+		q.pushed = make(chan struct{}, 1)
+	}
+	return q.pushed
 }
 
 func (q *changeQueue) push(table string, old, cur model.Model) {
@@ -54,6 +68,13 @@ func (q *changeQueue) push(table string, old, cur model.Model) {
 		q.rows, q.overflow = nil, true
 	} else if !q.overflow {
 		q.rows = append(q.rows, ch)
+	}
+	if q.pushed == nil {
+		q.pushed = make(chan struct{}, 1)
+	}
+	select {
+	case q.pushed <- struct{}{}:
+	default:
 	}
 	q.mu.Unlock()
 }
@@ -75,10 +96,14 @@ type pending struct {
 	// full names why the next round must recompute everything ("" if it
 	// need not).
 	full string
-	// ports are the VM Port_Bindings that changed (UUID → the versions
-	// before and after; nil for none).
+	// ports are the VM and router interface Port_Bindings that changed
+	// (UUID → the versions before and after; nil for none).
 	ports map[string]portChange
+	// rbs are the DVR_Router_Bindings that changed.
+	rbs []rbChange
 }
+
+type rbChange struct{ old, cur *sbdb.DVRRouterBinding }
 
 type portChange struct{ old, cur *sbdb.PortBinding }
 
@@ -116,10 +141,35 @@ func (k *viewKeeper) refresh(ctx context.Context, c client.Client, gen int, reli
 		k.view.apply(r, &k.pend)
 	}
 	if len(rows) > 0 && !k.view.countsMatch(c) {
-		return k.refresh(ctx, c, gen, true)
+		// libovsdb updates its cache before it calls the handler that
+		// queues the event: a row just inserted or deleted may be in the
+		// cache with its event still on the way. Wait for it briefly
+		// before listing everything afresh (~110 ms at 20k ports).
+		deadline := time.NewTimer(countsGrace)
+		defer deadline.Stop()
+		for !k.view.countsMatch(c) {
+			select {
+			case <-k.q.signal():
+				more, over := k.q.take()
+				if over {
+					return k.refresh(ctx, c, gen, true)
+				}
+				for _, r := range more {
+					k.view.apply(r, &k.pend)
+				}
+			case <-deadline.C:
+				return k.refresh(ctx, c, gen, true)
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 	}
 	return k.view, nil
 }
+
+// countsGrace is how long a round waits for the events of rows its
+// monitor's cache already holds.
+const countsGrace = 50 * time.Millisecond
 
 // done says a round used every pending change.
 func (k *viewKeeper) done() { k.pend = pending{} }
@@ -144,12 +194,14 @@ func (v *SBView) index() {
 	v.indexPorts()
 	v.macRows = map[string]sbdb.DVRMACBinding{}
 	v.rbRows = map[string]sbdb.DVRRouterBinding{}
+	v.rbByChassis = map[string]map[string]bool{}
 }
 
 func (v *SBView) indexPorts() {
 	v.portByName = map[string]string{}
 	v.portsByDP = map[string]map[string]bool{}
 	v.portsByChassis = map[string]map[string]bool{}
+	v.riByRouter = map[string]map[string]bool{}
 	for u, pb := range v.Ports {
 		v.indexPort(u, &pb)
 	}
@@ -160,6 +212,18 @@ func (v *SBView) ensureIndex() {
 	if v.portByName == nil {
 		v.indexPorts()
 	}
+	if v.rbByChassis == nil {
+		v.rbByChassis = map[string]map[string]bool{}
+		if v.rbRows == nil {
+			v.rbRows = map[string]sbdb.DVRRouterBinding{}
+			for _, rb := range v.RouterBindings {
+				v.rbRows[rb.UUID] = rb
+			}
+		}
+		for u, rb := range v.rbRows {
+			addTo(v.rbByChassis, rb.ChassisName, u)
+		}
+	}
 }
 
 func (v *SBView) indexPort(u string, pb *sbdb.PortBinding) {
@@ -167,6 +231,9 @@ func (v *SBView) indexPort(u string, pb *sbdb.PortBinding) {
 	addTo(v.portsByDP, pb.Datapath, u)
 	if pb.Chassis != nil {
 		addTo(v.portsByChassis, *pb.Chassis, u)
+	}
+	if pb.Type == sbkeys.TypeRouterInterface {
+		addTo(v.riByRouter, pb.ExternalIDs[sbkeys.KeyLogicalRouter], u)
 	}
 }
 
@@ -177,6 +244,9 @@ func (v *SBView) unindexPort(u string, pb *sbdb.PortBinding) {
 	delFrom(v.portsByDP, pb.Datapath, u)
 	if pb.Chassis != nil {
 		delFrom(v.portsByChassis, *pb.Chassis, u)
+	}
+	if pb.Type == sbkeys.TypeRouterInterface {
+		delFrom(v.riByRouter, pb.ExternalIDs[sbkeys.KeyLogicalRouter], u)
 	}
 }
 
@@ -252,20 +322,36 @@ func (v *SBView) apply(r rowChange, p *pending) {
 			v.MACs[m.ChassisName] = m.MAC
 		}
 	case sbdb.DVRRouterBindingTable:
-		p.needFull("a DVR_Router_Binding changed")
-		applyRow(v.rbRows, r, func(x *sbdb.DVRRouterBinding) string { return x.UUID })
-		v.RouterBindings = v.RouterBindings[:0]
-		for _, u := range sortedKeys(v.rbRows) {
-			v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
+		// The incremental path takes another chassis' (its tunnels may
+		// change: portlevel.go checks); one of ours changes what is hosted.
+		v.ensureIndex()
+		o, n := as[sbdb.DVRRouterBinding](r.old), as[sbdb.DVRRouterBinding](r.cur)
+		if n != nil {
+			if prev, ok := v.rbRows[n.UUID]; ok {
+				o = &prev
+			}
+		} else if o != nil {
+			if prev, ok := v.rbRows[o.UUID]; ok {
+				o = &prev
+			}
 		}
+		if o != nil {
+			delFrom(v.rbByChassis, o.ChassisName, o.UUID)
+		}
+		if n != nil {
+			addTo(v.rbByChassis, n.ChassisName, n.UUID)
+		}
+		p.rbs = append(p.rbs, rbChange{o, n})
+		applyRow(v.rbRows, r, func(x *sbdb.DVRRouterBinding) string { return x.UUID })
+		v.rbStale = true // RouterBindings: rebuilt by the next round that reads it (syncRouterBindings)
 	case sbdb.PortBindingTable:
 		o, n := as[sbdb.PortBinding](r.old), as[sbdb.PortBinding](r.cur)
 		u := ""
 		for _, x := range []*sbdb.PortBinding{o, n} {
 			if x != nil {
 				u = x.UUID
-				if x.Type != "" {
-					p.needFull("a Port_Binding that is not a VM port changed")
+				if x.Type != "" && x.Type != sbkeys.TypeRouterInterface {
+					p.needFull("a Port_Binding that is neither a VM port nor a router interface changed")
 				}
 			}
 		}
@@ -287,6 +373,20 @@ func (v *SBView) apply(r rowChange, p *pending) {
 		}
 		pc.cur = n
 		p.ports[u] = pc
+	}
+}
+
+// syncRouterBindings rebuilds RouterBindings from the rows when router
+// binding changes were applied since (the incremental path reads the
+// indexes; a full round, this sorted list).
+func (v *SBView) syncRouterBindings() {
+	if !v.rbStale {
+		return
+	}
+	v.rbStale = false
+	v.RouterBindings = v.RouterBindings[:0]
+	for _, u := range sortedKeys(v.rbRows) {
+		v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
 	}
 }
 

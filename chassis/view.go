@@ -28,6 +28,9 @@ type SBView struct {
 	portsByChassis map[string]map[string]bool // Chassis UUID → UUIDs
 	macRows        map[string]sbdb.DVRMACBinding
 	rbRows         map[string]sbdb.DVRRouterBinding
+	riByRouter     map[string]map[string]bool // NB router UUID → its distributed-router-interface UUIDs
+	rbByChassis    map[string]map[string]bool // chassis name → its DVR_Router_Binding UUIDs
+	rbStale        bool                       // RouterBindings lags rbRows
 }
 
 // ChassisByName finds a Chassis row by name.
@@ -100,6 +103,7 @@ func readSB(ctx context.Context, c client.Client) (*SBView, error) {
 	sort.Slice(v.RouterBindings, func(i, j int) bool { return v.RouterBindings[i].UUID < v.RouterBindings[j].UUID })
 	for _, rb := range v.RouterBindings {
 		v.rbRows[rb.UUID] = rb
+		addTo(v.rbByChassis, rb.ChassisName, rb.UUID)
 	}
 	return v, nil
 }
