@@ -300,7 +300,13 @@ func (c *Chassis) applyRouterSubset(sv *SBView, l Local, routers map[string]bool
 	lc, _ := c.ovsMon.Get()
 	p := &plumber{ctx: context.Background(), c: lc, bridge: c.cfg.IntegrationBridge, owner: l.Self}
 	a := &router.Applier{SystemID: l.Self, Plumber: p, Log: c.log}
-	res, err := a.ApplyNamespaces(changed)
+	was := make(map[string]router.Namespace, len(changed))
+	for _, ns := range changed {
+		if i, ok := at[ns.Name]; ok {
+			was[ns.Name] = applied.Namespaces[i]
+		}
+	}
+	res, err := a.ApplyChanges(was, changed)
 	for _, ch := range res.Changes {
 		c.log.Debug("router: " + ch)
 	}
