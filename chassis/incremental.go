@@ -198,8 +198,10 @@ func (c *Chassis) incremental(ctx context.Context, sbc, lc client.Client, sgen, 
 	if err := transact(ctx, sbc, ops); err != nil {
 		return true, fmt.Errorf("SB: %w", err)
 	}
+	if d.reclaimed {
+		c.logClaims(sv, d.ifaces, l.Claims) // why an interface is not served, once each
+	}
 	if len(d.claimed)+len(d.released) > 0 {
-		c.logClaims(sv, d.ifaces, l.Claims)
 		c.cfg.Metrics.state(len(l.Claims.Bound), len(l.Tunnels), len(l.VLANs), mac != "")
 	}
 	if reported >= 0 {

@@ -188,6 +188,8 @@ type delta struct {
 	upCheck            map[string]bool
 	claimed, released  []string
 	selfVM, selfRouter map[string]bool
+	// reclaimed: the claim plan was decided afresh.
+	reclaimed bool
 }
 
 // decideDelta decides an incremental round from the last one and the
@@ -256,7 +258,7 @@ func (c *Chassis) decideDelta(sv *SBView, lv *LocalView, last *lastRound, self s
 	if c.cond != nil && (lp.any || len(riRouters) > 0 || recomputed && !reflect.DeepEqual(claims, l.Claims)) {
 		return d, "conditional monitor: the interest may change"
 	}
-	d.claimed, d.released = claims.Claim, claims.Release
+	d.claimed, d.released, d.reclaimed = claims.Claim, claims.Release, recomputed
 	retag := map[string]bool{} // Interface UUIDs
 	for u := range lp.ifaces {
 		retag[u] = true
