@@ -102,7 +102,7 @@ func flowInput(v *SBView, l Local, intPorts, tunPorts map[string]int32, only map
 // parts as the last full round had them (remotes, patch ports), and the
 // networks and ports of the given datapaths only, from the view's
 // indexes (O(their ports), not O(networks)).
-func (c *Chassis) flowInputFor(v *SBView, l Local, last *lastRound, intPorts map[string]int32, present map[string]uint32, dps map[string]bool) flows.Input {
+func (c *Chassis) flowInputFor(v *SBView, l Local, last *lastRound, servedBy map[string]Served, intPorts map[string]int32, present map[string]uint32, dps map[string]bool) flows.Input {
 	in := flows.Input{Chassis: l.Self, DVRMAC: l.MAC, Remotes: last.remotes,
 		PatchTun: flows.Port{Name: PatchToTun, OfPort: intPorts[PatchToTun]},
 		PatchInt: flows.Port{Name: PatchToInt, OfPort: last.tunPorts[PatchToInt]}}
@@ -110,13 +110,15 @@ func (c *Chassis) flowInputFor(v *SBView, l Local, last *lastRound, intPorts map
 	for _, h := range l.Hosted {
 		hosted[h.Router] = true
 	}
+	v.ensureIndex()
 	served := map[string]Served{}
-	for _, s := range l.Claims.Served {
-		if dps[s.Datapath] {
-			served[s.Binding] = s
+	for dp := range dps {
+		for u := range v.portsByDP[dp] {
+			if s, ok := servedBy[u]; ok {
+				served[u] = s
+			}
 		}
 	}
-	v.ensureIndex()
 	for _, dp := range sortedKeys(dps) {
 		key, ok := present[dp]
 		if !ok {

@@ -114,7 +114,7 @@ func BenchmarkRoundPure(b *testing.B) {
 				for k := range d.keys {
 					keys = append(keys, k)
 				}
-				flows.ComputeNetworks(c.flowInputFor(v, d.local, last, ports, d.present, d.dps), keys)
+				flows.ComputeNetworks(c.flowInputFor(v, d.local, last, d.servedBy, ports, d.present, d.dps), keys)
 				router.Desired(routerInput(v, d.local, 1500, d.routers))
 			}
 		})

@@ -136,7 +136,7 @@ func (c *Chassis) incremental(ctx context.Context, sbc, lc client.Client, sgen, 
 	fmods, fok := 0, true
 	var in flows.Input
 	if len(keys) > 0 {
-		in = c.flowInputFor(sv, l, last, intPorts, d.present, d.dps)
+		in = c.flowInputFor(sv, l, last, d.servedBy, intPorts, d.present, d.dps)
 		sc := flows.ComputeNetworks(in, keys)
 		bad := map[string]bool{}
 		for _, s := range sc.Skipped {

@@ -290,8 +290,14 @@ func (c *Chassis) decideDelta(sv *SBView, lv *LocalView, last *lastRound, self s
 		}
 	}
 	// VLANs: the networks needed here, and their datapaths.
-	need, netDP := neededNetworks(sv, claims, hosted)
 	vlans := l.VLANs
+	var need []string
+	netDP := map[string]string{}
+	if recomputed || d.hostedChanged || len(lp.names) > 0 {
+		need, netDP = neededNetworks(sv, claims, hosted)
+	} else {
+		need = sortedKeys(vlans) // neither served ports nor interfaces moved
+	}
 	if len(need) != len(vlans) || !allIn(need, vlans) {
 		vlans, d.exhausted = AllocateVLANs(need, l.VLANs)
 		d.present = map[string]uint32{}
@@ -316,13 +322,15 @@ func (c *Chassis) decideDelta(sv *SBView, lv *LocalView, last *lastRound, self s
 			}
 		}
 	}
-	qrNet := map[string]string{}
-	for _, q := range last.qrs {
-		qrNet[q.Name] = q.Network
-	}
-	for n := range lp.names {
-		if nw, ok := qrNet[n]; ok {
-			d.dps[netDP[nw]] = true // a qr- port numbered or re-plugged
+	if len(lp.names) > 0 {
+		qrNet := map[string]string{}
+		for _, q := range last.qrs {
+			qrNet[q.Name] = q.Network
+		}
+		for n := range lp.names {
+			if nw, ok := qrNet[n]; ok {
+				d.dps[netDP[nw]] = true // a qr- port numbered or re-plugged
+			}
 		}
 	}
 	for dp := range d.dps {
@@ -408,11 +416,16 @@ func (c *Chassis) tunnelsStay(sv *SBView, last *lastRound, claims ClaimPlan, d *
 		}
 	}
 	cand := map[string]bool{} // chassis UUIDs
+	var names map[string][]string
 	byName := func(n string) {
-		for u, ch := range sv.Chassis {
-			if ch.Name == n {
-				cand[u] = true
+		if names == nil {
+			names = map[string][]string{}
+			for u, ch := range sv.Chassis {
+				names[ch.Name] = append(names[ch.Name], u)
 			}
+		}
+		for _, u := range names[n] {
+			cand[u] = true
 		}
 	}
 	for _, ch := range d.changes {
@@ -450,25 +463,10 @@ func (c *Chassis) tunnelsStay(sv *SBView, last *lastRound, claims ClaimPlan, d *
 	for r := range riRouters {
 		movedRouters[r] = true
 	}
-	if len(movedRouters) > 0 {
-		// The chassis bound to those routers (one pass over the router
-		// datapaths and bindings, only when presence or interfaces moved).
-		dpOf := map[string]bool{}
-		for _, dp := range sv.Datapaths {
-			if movedRouters[dp.ExternalIDs[sbkeys.KeyLogicalRouter]] {
-				dpOf[dp.UUID] = true
-			}
-		}
-		names := map[string]bool{}
-		for _, rb := range sv.rbRows {
-			if dpOf[rb.Datapath] {
-				names[rb.ChassisName] = true
-			}
-		}
-		for u, ch := range sv.Chassis {
-			if names[ch.Name] {
-				cand[u] = true
-			}
+	for r := range movedRouters {
+		// The chassis bound to those routers.
+		for rbu := range sv.rbByDP[sv.routerDP[r]] {
+			byName(sv.rbRows[rbu].ChassisName)
 		}
 	}
 	for _, rc := range c.sb.pend.rbs {

@@ -195,6 +195,7 @@ func (v *SBView) index() {
 	v.macRows = map[string]sbdb.DVRMACBinding{}
 	v.rbRows = map[string]sbdb.DVRRouterBinding{}
 	v.rbByChassis = map[string]map[string]bool{}
+	v.rbByDP = map[string]map[string]bool{}
 }
 
 func (v *SBView) indexPorts() {
@@ -214,6 +215,7 @@ func (v *SBView) ensureIndex() {
 	}
 	if v.rbByChassis == nil {
 		v.rbByChassis = map[string]map[string]bool{}
+		v.rbByDP = map[string]map[string]bool{}
 		if v.rbRows == nil {
 			v.rbRows = map[string]sbdb.DVRRouterBinding{}
 			for _, rb := range v.RouterBindings {
@@ -222,6 +224,15 @@ func (v *SBView) ensureIndex() {
 		}
 		for u, rb := range v.rbRows {
 			addTo(v.rbByChassis, rb.ChassisName, u)
+			addTo(v.rbByDP, rb.Datapath, u)
+		}
+	}
+	if v.routerDP == nil {
+		v.routerDP = map[string]string{}
+		for _, dp := range v.Datapaths {
+			if r := dp.ExternalIDs[sbkeys.KeyLogicalRouter]; r != "" {
+				v.routerDP[r] = dp.UUID
+			}
 		}
 	}
 }
@@ -313,6 +324,7 @@ func (v *SBView) apply(r rowChange, p *pending) {
 	case sbdb.DatapathBindingTable:
 		p.needFull("a Datapath_Binding changed")
 		applyRow(v.Datapaths, r, func(x *sbdb.DatapathBinding) string { return x.UUID })
+		v.routerDP = nil // rebuilt by ensureIndex
 	case sbdb.DVRMACBindingTable:
 		p.needFull("a DVR_MAC_Binding changed")
 		applyRow(v.macRows, r, func(x *sbdb.DVRMACBinding) string { return x.UUID })
@@ -337,9 +349,11 @@ func (v *SBView) apply(r rowChange, p *pending) {
 		}
 		if o != nil {
 			delFrom(v.rbByChassis, o.ChassisName, o.UUID)
+			delFrom(v.rbByDP, o.Datapath, o.UUID)
 		}
 		if n != nil {
 			addTo(v.rbByChassis, n.ChassisName, n.UUID)
+			addTo(v.rbByDP, n.Datapath, n.UUID)
 		}
 		p.rbs = append(p.rbs, rbChange{o, n})
 		applyRow(v.rbRows, r, func(x *sbdb.DVRRouterBinding) string { return x.UUID })

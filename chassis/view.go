@@ -30,6 +30,8 @@ type SBView struct {
 	rbRows         map[string]sbdb.DVRRouterBinding
 	riByRouter     map[string]map[string]bool // NB router UUID → its distributed-router-interface UUIDs
 	rbByChassis    map[string]map[string]bool // chassis name → its DVR_Router_Binding UUIDs
+	rbByDP         map[string]map[string]bool // router datapath → its DVR_Router_Binding UUIDs
+	routerDP       map[string]string          // NB router UUID → its datapath (nil: to rebuild)
 	rbStale        bool                       // RouterBindings lags rbRows
 }
 
@@ -104,6 +106,7 @@ func readSB(ctx context.Context, c client.Client) (*SBView, error) {
 	for _, rb := range v.RouterBindings {
 		v.rbRows[rb.UUID] = rb
 		addTo(v.rbByChassis, rb.ChassisName, rb.UUID)
+		addTo(v.rbByDP, rb.Datapath, rb.UUID)
 	}
 	return v, nil
 }
