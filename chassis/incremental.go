@@ -154,7 +154,9 @@ func (c *Chassis) incremental(ctx context.Context, sbc, lc client.Client, sgen, 
 			rep, err := inst.SyncScopes(ctx, desired)
 			c.cfg.Metrics.flows(b.String(), inst.Installed(), rep.FlowMods)
 			if errors.Is(err, ofctrl.ErrStale) {
-				return true, nil // a reconnect: c.last is nil, the next round is a full one and reads back
+				// A reconnect: the full round reads back, now (the views
+				// already hold every change this round took).
+				return false, nil
 			}
 			if err != nil {
 				fok = false
@@ -177,6 +179,7 @@ func (c *Chassis) incremental(ctx context.Context, sbc, lc client.Client, sgen, 
 			if d.keys[k] {
 				delete(flowed, n)
 				delete(flowedNet, n)
+				d.upCheck[n] = true // up goes false unless its flows are back below
 			}
 		}
 		for _, p := range in.LocalPorts {
