@@ -94,7 +94,7 @@ func localBinds(ctx context.Context, st *stage, hv *hvtest.HV, ch *chassisProc) 
 		c, err := measure(ch, func() (time.Time, time.Duration, error) {
 			t0 := time.Now()
 			n := ifaceName("sp", i)
-			out, err := hv.Vsctl("add-port", "br-int", n, "--", "set", "Interface", n, "type=dummy",
+			out, err := hv.Vsctl("--timeout=300", "add-port", "br-int", n, "--", "set", "Interface", n, "type=dummy",
 				"external_ids:iface-id="+sp.port.Name, fmt.Sprintf("external_ids:attached-mac=%q", sp.port.MAC),
 				"external_ids:iface-status=active")
 			if err != nil {
