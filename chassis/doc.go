@@ -54,10 +54,14 @@
 // ports whose flows OVS acknowledged; nb_cfg is reported only when both
 // bridges' flows and the router namespaces were applied.
 //
-// Incremental path (sbview.go, portlevel.go, incremental.go): the SB view
-// is kept from the monitor's events, not listed every round; a round whose
-// changes are all port-level recomputes only the changed ports' networks
-// (flows.ComputeNetworks, ofctrl SyncScopes) and routers
-// (router.Applier.ApplyNamespaces); anything else, and the Resync tick,
-// run the full round above, the oracle (TestIncrementalMatchesRecompute).
+// Incremental path (sbview.go, localview.go, portlevel.go, incremental.go):
+// both views are kept from the monitors' events, not listed every round; a
+// round whose changes portlevel.go accepts (port-level SB changes, local
+// binds and releases, router interfaces of routers already hosted, other
+// chassis' router bindings, while the tunnels stay) recomputes only the
+// networks they touch (flows.ComputeNetworks, ofctrl SyncScopes), the
+// routers attached to them (router.Applier.ApplyNamespaces), the tags of
+// the VM ports whose service changed and the qr- ports added; anything
+// else, and the Resync tick, run the full round above, the oracle
+// (TestIncrementalMatchesRecompute).
 package chassis

@@ -69,3 +69,26 @@ func waitFor(what string, step, timeout time.Duration, cond func() (bool, error)
 		time.Sleep(step)
 	}
 }
+
+// waitBackoff is waitFor polling every 2 ms until 20 ms after from, then
+// every 4, 8 and at most 16 ms.
+func waitBackoff(what string, from time.Time, timeout time.Duration, cond func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	step := 2 * time.Millisecond
+	for {
+		ok, err := cond()
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		if ok {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not after %v", what, timeout)
+		}
+		if time.Since(from) > 20*time.Millisecond && step < 16*time.Millisecond {
+			step *= 2
+		}
+		time.Sleep(step)
+	}
+}
