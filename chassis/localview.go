@@ -54,6 +54,9 @@ type localKeeper struct {
 func (k *localKeeper) refresh(ctx context.Context, c client.Client, gen int, relist bool) (*LocalView, error) {
 	rows, over := k.q.take()
 	if relist || over || gen != k.gen || k.view == nil {
+		// The queue keeps events only once a view is listed (changeQueue's
+		// keep): from here on they are this view's changes.
+		k.q.keepFromNow()
 		v, err := readLocal(ctx, c)
 		if err != nil {
 			k.gen = 0
