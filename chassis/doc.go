@@ -29,9 +29,10 @@
 // SB_Global.nb_cfg into Chassis_Private.nb_cfg (the barrier behind
 // dvr-nbctl --wait=hv).
 //
-// Ownership: the chassis writes only its own Chassis, Encap and
-// Chassis_Private rows and Port_Binding.chassis of the ports it claims
-// (schema/README.md §2). Every OVS port and interface it creates carries
+// Ownership: the chassis writes only its own Chassis, Encap,
+// Chassis_Private and DVR_Port_Claim rows, never a Port_Binding (its
+// claims are how it binds a port; dvr-northd copies them into
+// Port_Binding.chassis and up, schema/README.md §2). Every OVS port and interface it creates carries
 // external_ids:dvr-chassis-owner=<system-id>; it sweeps only those, and
 // touches no other port except the VM ports on br-int whose
 // external_ids:iface-id names a Port_Binding (or that it tagged before),
@@ -50,7 +51,7 @@
 // round's decisions into a chassis/flows Input; the computed flows go to
 // one chassis/ofctrl Bridge per bridge (a persistent OpenFlow 1.3
 // connection; only the difference is sent, in one bundle, and the round
-// waits for its commit). Port_Binding.up is true on exactly the served
+// waits for its commit). A claim's up is true on exactly the served
 // ports whose flows OVS acknowledged; nb_cfg is reported only when both
 // bridges' flows and the router namespaces were applied.
 //
