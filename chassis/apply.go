@@ -3,6 +3,7 @@ package chassis
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/ovn-org/libovsdb/client"
@@ -22,6 +23,13 @@ import (
 // changes touch only this chassis' own rows (RBAC refuses anything else
 // on a chassis' remote).
 func ClaimOps(v *SBView, self string, p ClaimPlan, flowed map[string]bool) []ovsdb.Operation {
+	return claimOpsFor(v, self, p, flowed, nil)
+}
+
+// claimOpsFor is ClaimOps that checks up only on the bound ports named in
+// check (by logical_port; nil: every one), the ports an incremental round
+// touched.
+func claimOpsFor(v *SBView, self string, p ClaimPlan, flowed map[string]bool, check map[string]bool) []ovsdb.Operation {
 	var ops []ovsdb.Operation
 	name := v.Chassis[self].Name
 	claimed := map[string]bool{}
@@ -41,7 +49,17 @@ func ClaimOps(v *SBView, self string, p ClaimPlan, flowed map[string]bool) []ovs
 			ops = append(ops, deleteOp(sbdb.DVRPortClaimTable, c.UUID))
 		}
 	}
-	for _, u := range sortedKeys(p.Bound) {
+	bound := sortedKeys(p.Bound)
+	if check != nil {
+		bound = bound[:0]
+		for n := range check {
+			if u, ok := v.portByName[n]; ok && p.Bound[u] {
+				bound = append(bound, u)
+			}
+		}
+		sort.Strings(bound)
+	}
+	for _, u := range bound {
 		pb, ok := v.Ports[u]
 		if !ok || claimed[u] {
 			continue
@@ -51,6 +69,11 @@ func ClaimOps(v *SBView, self string, p ClaimPlan, flowed map[string]bool) []ovs
 		}
 	}
 	return ops
+}
+
+// settleSB is settle on the SB view kept from events.
+func (c *Chassis) settleSB(ctx context.Context, shows func() (bool, error)) error {
+	return settleOn(ctx, c.sb.q.signal(), shows)
 }
 
 // commitTimeout bounds one transaction.
@@ -80,6 +103,12 @@ const settleTimeout = 2 * time.Second
 // settle waits until shows holds (a fresh read of the cache shows what was
 // committed), or the timeout passes: the next round then simply sees more.
 func settle(ctx context.Context, shows func() (bool, error)) error {
+	return settleOn(ctx, nil, shows)
+}
+
+// settleOn is settle that also looks again as soon as pushed receives
+// (the monitor queued a change), not only every 5 ms.
+func settleOn(ctx context.Context, pushed <-chan struct{}, shows func() (bool, error)) error {
 	deadline := time.Now().Add(settleTimeout)
 	for {
 		ok, err := shows()
@@ -92,6 +121,7 @@ func settle(ctx context.Context, shows func() (bool, error)) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-pushed:
 		case <-time.After(5 * time.Millisecond):
 		}
 	}

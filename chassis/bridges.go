@@ -197,3 +197,32 @@ func fixInterface(v *LocalView, port vswitchd.Port, w wantPort, owner map[string
 	}
 	return nil
 }
+
+// planOVSDelta is PlanOVS for an incremental round: the tag of each VM
+// port in retag (PortTags' rule), and, when the qr- ports may have
+// changed (a router interface added or removed), PlanOVS over the qr-
+// ports and tunnels with no VM tag, which adds the new ones. O(retag)
+// otherwise.
+func planOVSDelta(v *LocalView, cfg BridgeConfig, retag []LocalIface, claims ClaimPlan, vlans map[string]int, tunnels []Tunnel, qrs []QRPort, qrsMoved bool) []ovsdb.Operation {
+	var ops []ovsdb.Operation
+	if qrsMoved {
+		ops = PlanOVS(v, cfg, tunnels, nil, qrs).Ops
+	}
+	for _, t := range PortTags(v, retag, claims, vlans) {
+		port, ok := v.Ports[t.Port]
+		if !ok {
+			continue
+		}
+		row := ovsdb.Row{}
+		if port.Tag == nil || *port.Tag != t.Tag {
+			row["tag"] = t.Tag
+		}
+		if port.OtherConfig[NetworkKey] != t.Network {
+			row["other_config"] = ovsMap(withKey(port.OtherConfig, NetworkKey, t.Network))
+		}
+		if len(row) > 0 {
+			ops = append(ops, updateOp(vswitchd.PortTable, port.UUID, row))
+		}
+	}
+	return ops
+}

@@ -29,9 +29,10 @@
 // SB_Global.nb_cfg into Chassis_Private.nb_cfg (the barrier behind
 // dvr-nbctl --wait=hv).
 //
-// Ownership: the chassis writes only its own Chassis, Encap and
-// Chassis_Private rows and Port_Binding.chassis of the ports it claims
-// (schema/README.md §2). Every OVS port and interface it creates carries
+// Ownership: the chassis writes only its own Chassis, Encap,
+// Chassis_Private and DVR_Port_Claim rows, never a Port_Binding (its
+// claims are how it binds a port; dvr-northd copies them into
+// Port_Binding.chassis and up, schema/README.md §2). Every OVS port and interface it creates carries
 // external_ids:dvr-chassis-owner=<system-id>; it sweeps only those, and
 // touches no other port except the VM ports on br-int whose
 // external_ids:iface-id names a Port_Binding (or that it tagged before),
@@ -50,14 +51,18 @@
 // round's decisions into a chassis/flows Input; the computed flows go to
 // one chassis/ofctrl Bridge per bridge (a persistent OpenFlow 1.3
 // connection; only the difference is sent, in one bundle, and the round
-// waits for its commit). Port_Binding.up is true on exactly the served
+// waits for its commit). A claim's up is true on exactly the served
 // ports whose flows OVS acknowledged; nb_cfg is reported only when both
 // bridges' flows and the router namespaces were applied.
 //
-// Incremental path (sbview.go, portlevel.go, incremental.go): the SB view
-// is kept from the monitor's events, not listed every round; a round whose
-// changes are all port-level recomputes only the changed ports' networks
-// (flows.ComputeNetworks, ofctrl SyncScopes) and routers
-// (router.Applier.ApplyNamespaces); anything else, and the Resync tick,
-// run the full round above, the oracle (TestIncrementalMatchesRecompute).
+// Incremental path (sbview.go, localview.go, portlevel.go, incremental.go):
+// both views are kept from the monitors' events, not listed every round; a
+// round whose changes portlevel.go accepts (port-level SB changes, local
+// binds and releases, router interfaces of routers already hosted, other
+// chassis' router bindings, while the tunnels stay) recomputes only the
+// networks they touch (flows.ComputeNetworks, ofctrl SyncScopes), the
+// routers attached to them (router.Applier.ApplyNamespaces), the tags of
+// the VM ports whose service changed and the qr- ports added; anything
+// else, and the Resync tick, run the full round above, the oracle
+// (TestIncrementalMatchesRecompute).
 package chassis

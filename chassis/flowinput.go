@@ -98,6 +98,42 @@ func flowInput(v *SBView, l Local, intPorts, tunPorts map[string]int32, only map
 	return in
 }
 
+// flowInputFor is the flow input of an incremental round: the global
+// parts as the last full round had them (remotes, patch ports), and the
+// networks and ports of the given datapaths only, from the view's
+// indexes (O(their ports), not O(networks)).
+func (c *Chassis) flowInputFor(v *SBView, l Local, last *lastRound, servedBy map[string]Served, intPorts map[string]int32, present map[string]uint32, dps map[string]bool) flows.Input {
+	in := flows.Input{Chassis: l.Self, DVRMAC: l.MAC, Remotes: last.remotes,
+		PatchTun: flows.Port{Name: PatchToTun, OfPort: intPorts[PatchToTun]},
+		PatchInt: flows.Port{Name: PatchToInt, OfPort: last.tunPorts[PatchToInt]}}
+	hosted := make(map[string]bool, len(l.Hosted))
+	for _, h := range l.Hosted {
+		hosted[h.Router] = true
+	}
+	v.ensureIndex()
+	served := map[string]Served{}
+	for dp := range dps {
+		for u := range v.portsByDP[dp] {
+			if s, ok := servedBy[u]; ok {
+				served[u] = s
+			}
+		}
+	}
+	for _, dp := range sortedKeys(dps) {
+		key, ok := present[dp]
+		if !ok {
+			continue
+		}
+		d := v.Datapaths[dp]
+		n := d.ExternalIDs[sbkeys.KeyLogicalSwitch]
+		in.Networks = append(in.Networks, flows.Network{Name: d.ExternalIDs[sbkeys.KeyName], Key: key, VLAN: uint16(l.VLANs[n])})
+		for u := range v.portsByDP[dp] {
+			flowPort(&in, v, l, v.Ports[u], key, served, hosted, intPorts)
+		}
+	}
+	return in
+}
+
 // flowPort adds one Port_Binding of a present network to in.
 func flowPort(in *flows.Input, v *SBView, l Local, pb sbdb.PortBinding, key uint32, served map[string]Served, hosted map[string]bool, intPorts map[string]int32) {
 	mac, rest := SplitMAC(pb.MAC)

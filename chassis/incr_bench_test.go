@@ -89,7 +89,8 @@ func BenchmarkRoundPure(b *testing.B) {
 		v, ifaces := benchView(per)
 		l, _, _ := fullPure(v, ifaces)
 		ports := map[string]int32{PatchToTun: 1, PatchToInt: 1}
-		last := newLastRound(v, Identity{Name: "hv0"}, "", ifaces, l, nil, false, ports, ports, flows.Input{}, nil, true, 0, 0)
+		last := newLastRound(v, Identity{Name: "hv0"}, "", ifaces, l, nil, false, ports, ports, flows.Input{}, nil, true, 0)
+		c := &Chassis{sb: &viewKeeper{view: v}, local: &localKeeper{}}
 		pb := v.Ports["pb-vm1"]
 		b.Run(fmt.Sprintf("full/ports=%d", 1000*per), func(b *testing.B) {
 			b.ReportAllocs()
@@ -103,25 +104,18 @@ func BenchmarkRoundPure(b *testing.B) {
 				old := v.Ports[pb.UUID]
 				cur := old
 				cur.MAC = []string{fmt.Sprintf("fa:16:3e:00:00:01 10.0.0.%d", 10+i%2)}
-				var p pending
-				v.apply(rowChange{table: sbdb.PortBindingTable, old: &old, cur: &cur}, &p)
-				claims := l.Claims
-				if !claimsStay(last, p.ports) {
-					claims = DecideClaims(v, "c-hv0", ifaces, true)
-				}
-				if why := portLevel(v, last, claims, p.ports); why != "" {
+				c.sb.pend = pending{}
+				v.apply(rowChange{table: sbdb.PortBindingTable, old: &old, cur: &cur}, &c.sb.pend)
+				d, why := c.decideDelta(v, nil, last, "c-hv0", localPending{})
+				if why != "" {
 					b.Fatal(why)
 				}
-				only, keys, routers := map[string]bool{}, []uint32{}, map[string]bool{}
-				for _, ch := range p.ports {
-					only[ch.cur.Datapath] = true
-					keys = append(keys, last.present[ch.cur.Datapath])
-					for _, i := range last.ifacesOn[ch.cur.Datapath] {
-						routers[l.Hosted[i].Router] = true
-					}
+				keys := make([]uint32, 0, len(d.keys))
+				for k := range d.keys {
+					keys = append(keys, k)
 				}
-				flows.ComputeNetworks(flowInput(v, l, ports, ports, only), keys)
-				router.Desired(routerInput(v, l, 1500, routers))
+				flows.ComputeNetworks(c.flowInputFor(v, d.local, last, d.servedBy, ports, d.present, d.dps), keys)
+				router.Desired(routerInput(v, d.local, 1500, d.routers))
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"sort"
 	"time"
@@ -15,18 +16,22 @@ import (
 	"github.com/dvr-ovn/dvr/chassis/flows"
 	"github.com/dvr-ovn/dvr/chassis/ofctrl"
 	"github.com/dvr-ovn/dvr/chassis/router"
-	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // incremental runs the round on the incremental path when every pending
-// change is port-level (portlevel.go): it recomputes only the networks
-// the changed ports are on (their flows, synced by scope), the routers
-// attached to them (their namespaces only), and the claims' up and the
-// report. done is false, with nothing applied, when the round must be a
-// full one.
-func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen int) (done bool, err error) {
+// change is one it can take (portlevel.go): VM ports added, removed,
+// bound, unbound, re-addressed, local ones plugged, re-numbered and
+// unplugged (claims and releases), router interfaces added and removed on
+// routers already hosted or on none, and other chassis' router bindings,
+// as long as the tunnels stay. It recomputes only the networks those
+// changes touch (their flows, synced by scope), the routers attached to
+// them (their namespaces only), the tags of the VM ports whose service
+// changed and the qr- ports added, and the claims' up and the report.
+// done is false, with nothing applied, when the round must be a full one.
+func (c *Chassis) incremental(ctx context.Context, sbc, lc client.Client, sgen, lgen int) (done bool, err error) {
 	last := c.last
-	if last == nil || c.cfg.FullOnly || c.resync || !last.applied || lgen != last.localGen || c.localEvents.Load() != last.localSeen {
+	if last == nil || c.cfg.FullOnly || c.resync || !last.applied {
 		return false, nil
 	}
 	for _, b := range c.installers {
@@ -44,51 +49,94 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 		c.log.WithField("why", c.sb.pend.full).Trace("full round")
 		return false, nil
 	}
-	changes := c.sb.pend.ports
+	lv, err := c.local.refresh(ctx, lc, lgen, false)
+	if err != nil {
+		c.last = nil
+		return true, err
+	}
+	c.local.portKinds()
+	lp := c.local.pend
+	if lp.full != "" {
+		c.log.WithField("why", lp.full).Trace("full round")
+		return false, nil
+	}
 	id, l := last.id, last.local
 	mac := sv.MACs[id.Name]
 	reg := PlanRegistration(sv, id, last.status)
 	if reg.Fresh || reg.Chassis != l.SelfUUID || mac != l.MAC {
 		return false, nil
 	}
-	claims := l.Claims
-	if !claimsStay(last, changes) {
-		claims = DecideClaims(sv, reg.Chassis, last.ifaces, mac != "")
-	}
-	if why := portLevel(sv, last, claims, changes); why != "" {
+	d, why := c.decideDelta(sv, lv, last, reg.Chassis, lp)
+	if why != "" {
 		c.log.WithField("why", why).Trace("full round")
 		return false, nil
 	}
 	c.sb.done()
+	c.local.done()
 	c.last = nil // until this round succeeds
-	l.Claims = claims
-
-	// The networks and routers the changed ports are on.
-	only := map[string]bool{}
-	keySet := map[uint32]bool{}
-	routers := map[string]bool{}
-	for _, ch := range changes {
-		for _, pb := range []*sbdb.PortBinding{ch.old, ch.cur} {
-			if pb == nil {
-				continue
-			}
-			if k, ok := last.present[pb.Datapath]; ok {
-				only[pb.Datapath], keySet[k] = true, true
-			}
-			for _, i := range last.ifacesOn[pb.Datapath] {
-				routers[l.Hosted[i].Router] = true
-			}
+	l = d.local
+	for _, n := range d.exhausted {
+		if c.notes.set("vlan/"+n, "exhausted") {
+			c.log.WithField("network", n).Error("no local VLAN left (4094 in use): its ports stay on the dead VLAN")
 		}
 	}
-	keys := make([]uint32, 0, len(keySet))
-	for k := range keySet {
+
+	// Routers first: a qr- device exists before its OVS port is added.
+	var rerr error
+	nsChanged := 0
+	qrs := last.qrs
+	if len(d.routers) > 0 && mac != "" {
+		nsChanged, rerr = c.applyRouterSubset(sv, l, d.routers)
+		if rerr != nil {
+			c.log.WithError(rerr).Warn("router namespaces: not all applied; retrying next round")
+		}
+		if d.hostedChanged {
+			qrs = c.qrPorts(sv, l)
+		}
+	}
+	// The local OVSDB: tags of the VM ports whose service changed, the
+	// qr- ports added.
+	bcfg := BridgeConfig{Integration: c.cfg.IntegrationBridge, Tunnel: c.cfg.TunnelBridge,
+		DatapathType: c.cfg.DatapathType, Owner: id.Name, LocalIP: id.EncapIP}
+	ovsOps := planOVSDelta(lv, bcfg, d.retag, l.Claims, l.VLANs, l.Tunnels, qrs, d.hostedChanged)
+	if len(ovsOps) > 0 {
+		if err := transact(ctx, lc, ovsOps); err != nil {
+			return true, fmt.Errorf("local OVSDB: %w", err)
+		}
+		if d.hostedChanged {
+			// Wait for the kept view to show the qr- ports added (a next
+			// round must not insert them again); their changes stay
+			// pending for the next round.
+			if err := settleOn(ctx, c.local.q.signal(), func() (bool, error) {
+				v, err := c.local.refresh(ctx, lc, lgen, false)
+				return err == nil && len(PlanOVS(v, bcfg, l.Tunnels, nil, qrs).Ops) == 0, err
+			}); err != nil {
+				c.log.WithError(err).Debug("local OVSDB")
+			}
+			lv = c.local.view
+		}
+	}
+	intPorts := last.intPorts
+	if lp.any {
+		intPorts = Ofports(lv, c.cfg.IntegrationBridge)
+	}
+	qrPend := false
+	for _, q := range qrs {
+		if intPorts[q.Name] == 0 {
+			qrPend = true // ovs-vswitchd has not numbered it yet: its event comes
+		}
+	}
+	keys := make([]uint32, 0, len(d.keys))
+	for k := range d.keys {
 		keys = append(keys, k)
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 
+	flowed, flowedNet := last.flowed, last.flowedNet
 	fmods, fok := 0, true
+	var in flows.Input
 	if len(keys) > 0 {
-		in := flowInput(sv, l, last.intPorts, last.tunPorts, only)
+		in = c.flowInputFor(sv, l, last, d.servedBy, intPorts, d.present, d.dps)
 		sc := flows.ComputeNetworks(in, keys)
 		bad := map[string]bool{}
 		for _, s := range sc.Skipped {
@@ -106,7 +154,9 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 			rep, err := inst.SyncScopes(ctx, desired)
 			c.cfg.Metrics.flows(b.String(), inst.Installed(), rep.FlowMods)
 			if errors.Is(err, ofctrl.ErrStale) {
-				return false, nil // a reconnect: the full round reads back
+				// A reconnect: the full round reads back, now (the views
+				// already hold every change this round took).
+				return false, nil
 			}
 			if err != nil {
 				fok = false
@@ -124,32 +174,26 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 		if !fok {
 			return true, nil // c.last is nil: the next round is a full one
 		}
-		for n, k := range last.flowedNet {
-			if keySet[k] {
-				delete(last.flowed, n)
-				delete(last.flowedNet, n)
+		flowed, flowedNet = maps.Clone(flowed), maps.Clone(flowedNet)
+		for n, k := range flowedNet {
+			if d.keys[k] {
+				delete(flowed, n)
+				delete(flowedNet, n)
+				d.upCheck[n] = true // up goes false unless its flows are back below
 			}
 		}
 		for _, p := range in.LocalPorts {
 			if !bad[p.Name] {
-				last.flowed[p.Name], last.flowedNet[p.Name] = true, p.Network
+				flowed[p.Name], flowedNet[p.Name] = true, p.Network
+				d.upCheck[p.Name] = true
 			}
 		}
 	}
 
-	var rerr error
-	nsChanged := 0
-	if len(routers) > 0 && mac != "" {
-		nsChanged, rerr = c.applyRouterSubset(sv, l, routers)
-		if rerr != nil {
-			c.log.WithError(rerr).Warn("router namespaces: not all applied; retrying next round")
-		}
-	}
-
-	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), ClaimOps(sv, reg.Chassis, claims, last.flowed)...)
+	ops := append(append([]ovsdb.Operation(nil), reg.Ops...), claimOpsFor(sv, reg.Chassis, l.Claims, flowed, d.upCheck)...)
 	reported := -1
-	if sv.Global != nil && !claims.Pending && !last.qrPend && rerr == nil && reg.Private != "" {
-		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok && c.localCaughtUp(ctx, c.localClient(), last.ifaces) {
+	if sv.Global != nil && !l.Claims.Pending && !qrPend && rerr == nil && reg.Private != "" {
+		if op, ok := ReportOp(sv, reg.Private, sv.Global.NbCfg, time.Now().UnixMilli()); ok && c.localKept(ctx, lc, lgen) {
 			ops = append(ops, op)
 			reported = sv.Global.NbCfg
 		}
@@ -157,27 +201,78 @@ func (c *Chassis) incremental(ctx context.Context, sbc client.Client, sgen, lgen
 	if err := transact(ctx, sbc, ops); err != nil {
 		return true, fmt.Errorf("SB: %w", err)
 	}
+	if d.reclaimed {
+		c.logClaims(sv, d.ifaces, l.Claims) // why an interface is not served, once each
+	}
+	if len(d.claimed)+len(d.released) > 0 {
+		c.cfg.Metrics.state(len(l.Claims.Bound), len(l.Tunnels), len(l.VLANs), mac != "")
+	}
 	if reported >= 0 {
 		c.cfg.Metrics.reported(reported)
 	}
-	last.local = l
+	next := *last
+	next.ifaces, next.local, next.qrs, next.qrPend, next.intPorts = d.ifaces, l, qrs, qrPend, intPorts
+	next.present, next.ifacesOn, next.flowed, next.flowedNet = d.present, d.ifacesOn, flowed, flowedNet
+	next.servedBy, next.ifaceIDs, next.selfVM, next.selfRouter = d.servedBy, d.ifaceIDs, d.selfVM, d.selfRouter
+	next.localGen = lgen
 	if rerr == nil {
-		c.last = last
+		c.last = &next
 	}
 	took := time.Since(t0)
-	c.log.WithFields(logrus.Fields{"ports": len(changes), "networks": len(keys), "routers": len(routers), "namespaces_changed": nsChanged,
+	c.log.WithFields(logrus.Fields{"ports": len(d.changes), "networks": len(keys), "routers": len(d.routers), "namespaces_changed": nsChanged,
+		"claimed": len(d.claimed), "released": len(d.released), "ovs_ops": len(ovsOps),
 		"flow_mods": fmods, "sb_ops": len(ops), "took": took.String()}).Debug("incremental round")
 	if c.cfg.CheckIncremental && rerr == nil {
-		c.checkIncremental(sv, l)
+		c.checkIncremental(ctx, lc, lgen, sv, l)
 	}
 	if len(ops) > 0 {
-		if err := settle(ctx, func() (bool, error) {
-			return c.shows(ctx, sbc, id, last.status, reg.Chassis, claims, last.flowed, reported)
+		if err := c.settleSB(ctx, func() (bool, error) {
+			return c.shows(ctx, sbc, id, last.status, reg.Chassis, l.Claims, flowed, reported)
 		}); err != nil {
 			c.log.WithError(err).Debug("SB")
 		}
 	}
 	return true, nil
+}
+
+// qrPorts are the qr- ports br-int must hold for the router state last
+// applied.
+func (c *Chassis) qrPorts(sv *SBView, l Local) []QRPort {
+	network := map[string]string{} // LRP UUID → network
+	for _, h := range l.Hosted {
+		for _, pb := range h.Interfaces {
+			network[pb.ExternalIDs[sbkeys.KeyLogicalRouterPort]] = Network(sv, pb.Datapath)
+		}
+	}
+	var qrs []QRPort
+	if c.routersApplied == nil {
+		return nil
+	}
+	for _, ns := range c.routersApplied.Namespaces {
+		for _, d := range ns.Devices {
+			qrs = append(qrs, QRPort{Name: d.Outer, VLAN: d.VLAN, Network: network[d.LRP]})
+		}
+	}
+	return qrs
+}
+
+// localKept is localCaughtUp on the kept local view: after an echo on the
+// local connection (its monitor has delivered every change committed
+// before), no interface and no port of the integration bridge changed
+// since this round took its changes.
+func (c *Chassis) localKept(ctx context.Context, lc client.Client, lgen int) bool {
+	if lc == nil {
+		return false
+	}
+	ectx, cancel := context.WithTimeout(ctx, commitTimeout)
+	defer cancel()
+	if err := lc.Echo(ectx); err != nil {
+		return false
+	}
+	if _, err := c.local.refresh(ctx, lc, lgen, false); err != nil {
+		return false
+	}
+	return !c.local.pend.ifacesMoved()
 }
 
 // applyRouterSubset recomputes the given hosted routers and applies the
@@ -210,7 +305,13 @@ func (c *Chassis) applyRouterSubset(sv *SBView, l Local, routers map[string]bool
 	lc, _ := c.ovsMon.Get()
 	p := &plumber{ctx: context.Background(), c: lc, bridge: c.cfg.IntegrationBridge, owner: l.Self}
 	a := &router.Applier{SystemID: l.Self, Plumber: p, Log: c.log}
-	res, err := a.ApplyNamespaces(changed)
+	was := make(map[string]router.Namespace, len(changed))
+	for _, ns := range changed {
+		if i, ok := at[ns.Name]; ok {
+			was[ns.Name] = applied.Namespaces[i]
+		}
+	}
+	res, err := a.ApplyChanges(was, changed)
 	for _, ch := range res.Changes {
 		c.log.Debug("router: " + ch)
 	}
@@ -239,13 +340,46 @@ func (c *Chassis) applyRouterSubset(sv *SBView, l Local, routers map[string]bool
 }
 
 // checkIncremental compares what the incremental path left with a full
-// recompute of the same view: both bridges' flows (ofctrl's installed
+// recompute of the same view: the decisions (claims, hosted routers,
+// networks with a VLAN, tunnels), both bridges' flows (ofctrl's installed
 // set) and the router state last applied, and logs an error naming the
 // first differences.
-func (c *Chassis) checkIncremental(sv *SBView, l Local) {
+func (c *Chassis) checkIncremental(ctx context.Context, lc client.Client, lgen int, sv *SBView, l Local) {
 	last := c.last
 	if last == nil {
 		return
+	}
+	sv.syncRouterBindings()
+	bad := func(what string, want, got any) {
+		c.log.WithFields(logrus.Fields{"full": fmt.Sprintf("%+v", want), "incremental": fmt.Sprintf("%+v", got)}).
+			Error("incremental check: " + what + " differ from a full recompute")
+	}
+	if lv, err := c.local.refresh(ctx, lc, lgen, false); err == nil && !c.local.pend.any {
+		ifaces := LocalIfaces(lv, c.cfg.IntegrationBridge)
+		if !reflect.DeepEqual(ifaces, last.ifaces) && (len(ifaces) > 0 || len(last.ifaces) > 0) {
+			bad("the local interfaces", ifaces, last.ifaces)
+		}
+		claims := DecideClaims(sv, l.SelfUUID, ifaces, l.MAC != "")
+		if !reflect.DeepEqual(claims, l.Claims) {
+			bad("the claims", claims, l.Claims)
+		}
+		if ip := Ofports(lv, c.cfg.IntegrationBridge); !reflect.DeepEqual(ip, last.intPorts) {
+			bad("the br-int ofports", ip, last.intPorts)
+		}
+	}
+	var hosted []Hosted
+	if l.MAC != "" {
+		hosted = HostedRouters(sv, l.Self)
+	}
+	if !reflect.DeepEqual(hosted, l.Hosted) && (len(hosted) > 0 || len(l.Hosted) > 0) {
+		bad("the hosted routers", hosted, l.Hosted)
+	}
+	need := NeededNetworks(sv, l.Claims, l.Hosted)
+	if len(need) != len(l.VLANs) || !allIn(need, l.VLANs) {
+		bad("the networks with a local VLAN", need, l.VLANs)
+	}
+	if t := DesiredTunnels(sv, l.Self, l.SelfUUID, l.Claims.Bound); !reflect.DeepEqual(t, l.Tunnels) && (len(t) > 0 || len(l.Tunnels) > 0) {
+		bad("the tunnels", t, l.Tunnels)
 	}
 	res := flows.Compute(FlowInput(sv, l, last.intPorts, last.tunPorts))
 	for _, b := range []flows.Bridge{flows.BrInt, flows.BrTun} {

@@ -21,16 +21,16 @@ func (c *Chassis) round(ctx context.Context) error {
 	if sbc == nil || lc == nil {
 		return nil // a monitor pokes when its client is ready
 	}
-	if done, err := c.incremental(ctx, sbc, sgen, lgen); done {
+	if done, err := c.incremental(ctx, sbc, lc, sgen, lgen); done {
 		return err
 	}
 	relist := c.resync
 	c.resync, c.last = false, nil
-	localSeen := c.localEvents.Load()
-	lv, err := readLocal(ctx, lc)
+	lv, err := c.local.refresh(ctx, lc, lgen, true)
 	if err != nil {
 		return err
 	}
+	c.local.done()
 	id, why := c.identity(lv)
 	if why != "" {
 		if c.notes.set("identity", why) {
@@ -47,6 +47,7 @@ func (c *Chassis) round(ctx context.Context) error {
 		return err
 	}
 	c.sb.done() // changes from here on are the next round's
+	sv.syncRouterBindings()
 	mac := sv.MACs[id.Name]
 	status := ""
 	if mac == "" {
@@ -141,13 +142,13 @@ func (c *Chassis) round(ctx context.Context) error {
 		c.log.WithField("nb_cfg", reported).Debug("reported nb_cfg")
 	}
 	if len(ops) > 0 {
-		if err := settle(ctx, func() (bool, error) { return c.shows(ctx, sbc, id, status, reg.Chassis, claims, flowed, reported) }); err != nil {
+		if err := c.settleSB(ctx, func() (bool, error) { return c.shows(ctx, sbc, id, status, reg.Chassis, claims, flowed, reported) }); err != nil {
 			c.log.WithError(err).Debug("SB")
 		}
 	}
 	c.cfg.Metrics.state(len(claims.Bound), len(tunnels), len(vlans), mac != "")
 	c.last = newLastRound(sv, id, status, ifaces, local, qrs, qrPending, intPorts, Ofports(lv, c.cfg.TunnelBridge),
-		fin, flowed, fok && rerr == nil, localSeen, lgen)
+		fin, flowed, fok && rerr == nil, lgen)
 	if !covered {
 		// A conditional monitor still extending: the incremental path
 		// (which reports nb_cfg too) waits for the full round that sees

@@ -43,9 +43,8 @@ type Chassis struct {
 	routersAt      time.Time
 	// sb is the round's SB view, kept from the monitor's events.
 	sb *viewKeeper
-	// localEvents counts the local monitor's events: a round in which it
-	// moved is a full one.
-	localEvents atomic.Uint64
+	// local is the round's local OVSDB view, kept from the monitor's events.
+	local *localKeeper
 	// last is what the last successful round decided (nil: the next round
 	// is a full one); resync asks the next round to be full.
 	last   *lastRound
@@ -65,7 +64,8 @@ func New(cfg Config) (*Chassis, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Chassis{cfg: cfg, log: logrus.NewEntry(cfg.Log), wake: make(chan struct{}, 1), notes: newNotes(), sb: &viewKeeper{}}
+	c := &Chassis{cfg: cfg, log: logrus.NewEntry(cfg.Log), wake: make(chan struct{}, 1), notes: newNotes(), sb: &viewKeeper{},
+		local: &localKeeper{bridge: cfg.IntegrationBridge}}
 	discard := logr.Discard()
 	sbConn, ovsConn := cfg.SB, cfg.OVS
 	sbConn.LeaderOnly, ovsConn.LeaderOnly = false, false
@@ -78,7 +78,7 @@ func New(cfg Config) (*Chassis, error) {
 		}, Poke: sbFilter.poke(c.poke), Echo: cfg.Echo})
 	c.ovsMon = ovsdbmon.New(ovsdbmon.Config{Conn: ovsConn, Model: ovsModel, Tables: localTables,
 		Log: c.log.WithField("db", "Open_vSwitch"), Poke: c.poke, Echo: cfg.Echo,
-		Event: func(string, model.Model, model.Model) { c.localEvents.Add(1) }})
+		Event: c.local.q.push})
 	c.installers = map[flows.Bridge]*ofctrl.Bridge{}
 	for b, name := range map[flows.Bridge]string{flows.BrInt: cfg.IntegrationBridge, flows.BrTun: cfg.TunnelBridge} {
 		c.installers[b] = ofctrl.New(ofctrl.Config{RunDir: cfg.RunDir, Bridge: name,

@@ -4,11 +4,13 @@ import (
 	"context"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/model"
 
 	"github.com/dvr-ovn/dvr/internal/sbdb"
+	"github.com/dvr-ovn/dvr/internal/sbkeys"
 )
 
 // The SB view is kept from the monitor's events, not re-listed every round
@@ -42,7 +44,19 @@ type changeQueue struct {
 	// keep: a view was listed, so events are worth queueing. Until then
 	// (the initial dump: one event per SB row) the next round lists the
 	// view anyway and would drop them.
-	keep bool
+	keep   bool
+	pushed chan struct{} // a size-one signal: a change was queued
+}
+
+// signal is the channel that receives after a push (a settle waits on it
+// instead of sleeping).
+func (q *changeQueue) signal() <-chan struct{} {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.pushed == nil {
+		q.pushed = make(chan struct{}, 1)
+	}
+	return q.pushed
 }
 
 // push queues one event. The models are libovsdb's own and are kept
@@ -56,6 +70,13 @@ func (q *changeQueue) push(table string, old, cur model.Model) {
 		q.rows, q.overflow = nil, true
 	default:
 		q.rows = append(q.rows, rowChange{table: table, old: old, cur: cur})
+	}
+	if q.pushed == nil {
+		q.pushed = make(chan struct{}, 1)
+	}
+	select {
+	case q.pushed <- struct{}{}:
+	default:
 	}
 	q.mu.Unlock()
 }
@@ -86,10 +107,14 @@ type pending struct {
 	// full names why the next round must recompute everything ("" if it
 	// need not).
 	full string
-	// ports are the VM Port_Bindings that changed (UUID → the versions
-	// before and after; nil for none).
+	// ports are the VM and router interface Port_Bindings that changed
+	// (UUID → the versions before and after; nil for none).
 	ports map[string]portChange
+	// rbs are the DVR_Router_Bindings that changed.
+	rbs []rbChange
 }
+
+type rbChange struct{ old, cur *sbdb.DVRRouterBinding }
 
 type portChange struct{ old, cur *sbdb.PortBinding }
 
@@ -137,10 +162,38 @@ func (k *viewKeeper) refresh(ctx context.Context, c client.Client, gen int, reli
 		k.view.overlayAll(&k.pend)
 	}
 	if len(rows) > 0 && !k.view.countsMatch(c) {
-		return k.refresh(ctx, c, gen, true)
+		// libovsdb updates its cache before it calls the handler that
+		// queues the event: a row just inserted or deleted may be in the
+		// cache with its event still on the way. Wait for it briefly
+		// before listing everything afresh (~110 ms at 20k ports).
+		deadline := time.NewTimer(countsGrace)
+		defer deadline.Stop()
+		for !k.view.countsMatch(c) {
+			select {
+			case <-k.q.signal():
+				more, over := k.q.take()
+				if over {
+					return k.refresh(ctx, c, gen, true)
+				}
+				for _, r := range more {
+					k.view.apply(r, &k.pend)
+				}
+				if k.view.chassisChanged {
+					k.view.overlayAll(&k.pend)
+				}
+			case <-deadline.C:
+				return k.refresh(ctx, c, gen, true)
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
 	}
 	return k.view, nil
 }
+
+// countsGrace is how long a round waits for the events of rows its
+// monitor's cache already holds.
+const countsGrace = 50 * time.Millisecond
 
 // done says a round used every pending change.
 func (k *viewKeeper) done() { k.pend = pending{} }
@@ -165,12 +218,15 @@ func (v *SBView) index() {
 	v.indexPorts()
 	v.macRows = map[string]sbdb.DVRMACBinding{}
 	v.rbRows = map[string]sbdb.DVRRouterBinding{}
+	v.rbByChassis = map[string]map[string]bool{}
+	v.rbByDP = map[string]map[string]bool{}
 }
 
 func (v *SBView) indexPorts() {
 	v.portByName = map[string]string{}
 	v.portsByDP = map[string]map[string]bool{}
 	v.portsByChassis = map[string]map[string]bool{}
+	v.riByRouter = map[string]map[string]bool{}
 	for u, pb := range v.Ports {
 		v.indexPort(u, &pb)
 	}
@@ -181,6 +237,28 @@ func (v *SBView) ensureIndex() {
 	if v.portByName == nil {
 		v.indexPorts()
 	}
+	if v.rbByChassis == nil {
+		v.rbByChassis = map[string]map[string]bool{}
+		v.rbByDP = map[string]map[string]bool{}
+		if v.rbRows == nil {
+			v.rbRows = map[string]sbdb.DVRRouterBinding{}
+			for _, rb := range v.RouterBindings {
+				v.rbRows[rb.UUID] = rb
+			}
+		}
+		for u, rb := range v.rbRows {
+			addTo(v.rbByChassis, rb.ChassisName, u)
+			addTo(v.rbByDP, rb.Datapath, u)
+		}
+	}
+	if v.routerDP == nil {
+		v.routerDP = map[string]string{}
+		for _, dp := range v.Datapaths {
+			if r := dp.ExternalIDs[sbkeys.KeyLogicalRouter]; r != "" {
+				v.routerDP[r] = dp.UUID
+			}
+		}
+	}
 }
 
 func (v *SBView) indexPort(u string, pb *sbdb.PortBinding) {
@@ -188,6 +266,9 @@ func (v *SBView) indexPort(u string, pb *sbdb.PortBinding) {
 	addTo(v.portsByDP, pb.Datapath, u)
 	if pb.Chassis != nil {
 		addTo(v.portsByChassis, *pb.Chassis, u)
+	}
+	if pb.Type == sbkeys.TypeRouterInterface {
+		addTo(v.riByRouter, pb.ExternalIDs[sbkeys.KeyLogicalRouter], u)
 	}
 }
 
@@ -198,6 +279,9 @@ func (v *SBView) unindexPort(u string, pb *sbdb.PortBinding) {
 	delFrom(v.portsByDP, pb.Datapath, u)
 	if pb.Chassis != nil {
 		delFrom(v.portsByChassis, *pb.Chassis, u)
+	}
+	if pb.Type == sbkeys.TypeRouterInterface {
+		delFrom(v.riByRouter, pb.ExternalIDs[sbkeys.KeyLogicalRouter], u)
 	}
 }
 
@@ -265,6 +349,7 @@ func (v *SBView) apply(r rowChange, p *pending) {
 	case sbdb.DatapathBindingTable:
 		p.needFull("a Datapath_Binding changed")
 		applyRow(v.Datapaths, r, func(x *sbdb.DatapathBinding) string { return x.UUID })
+		v.routerDP = nil // rebuilt by ensureIndex
 	case sbdb.DVRMACBindingTable:
 		p.needFull("a DVR_MAC_Binding changed")
 		applyRow(v.macRows, r, func(x *sbdb.DVRMACBinding) string { return x.UUID })
@@ -274,20 +359,38 @@ func (v *SBView) apply(r rowChange, p *pending) {
 			v.MACs[m.ChassisName] = m.MAC
 		}
 	case sbdb.DVRRouterBindingTable:
-		p.needFull("a DVR_Router_Binding changed")
-		applyRow(v.rbRows, r, func(x *sbdb.DVRRouterBinding) string { return x.UUID })
-		v.RouterBindings = v.RouterBindings[:0]
-		for _, u := range sortedKeys(v.rbRows) {
-			v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
+		// The incremental path takes another chassis' (its tunnels may
+		// change: portlevel.go checks); one of ours changes what is hosted.
+		v.ensureIndex()
+		o, n := as[sbdb.DVRRouterBinding](r.old), as[sbdb.DVRRouterBinding](r.cur)
+		if n != nil {
+			if prev, ok := v.rbRows[n.UUID]; ok {
+				o = &prev
+			}
+		} else if o != nil {
+			if prev, ok := v.rbRows[o.UUID]; ok {
+				o = &prev
+			}
 		}
+		if o != nil {
+			delFrom(v.rbByChassis, o.ChassisName, o.UUID)
+			delFrom(v.rbByDP, o.Datapath, o.UUID)
+		}
+		if n != nil {
+			addTo(v.rbByChassis, n.ChassisName, n.UUID)
+			addTo(v.rbByDP, n.Datapath, n.UUID)
+		}
+		p.rbs = append(p.rbs, rbChange{o, n})
+		applyRow(v.rbRows, r, func(x *sbdb.DVRRouterBinding) string { return x.UUID })
+		v.rbStale = true // RouterBindings: rebuilt by the next round that reads it (syncRouterBindings)
 	case sbdb.PortBindingTable:
 		o, n := as[sbdb.PortBinding](r.old), as[sbdb.PortBinding](r.cur)
 		u := ""
 		for _, x := range []*sbdb.PortBinding{o, n} {
 			if x != nil {
 				u = x.UUID
-				if x.Type != "" {
-					p.needFull("a Port_Binding that is not a VM port changed")
+				if x.Type != "" && x.Type != sbkeys.TypeRouterInterface {
+					p.needFull("a Port_Binding that is neither a VM port nor a router interface changed")
 				}
 			}
 		}
@@ -313,6 +416,20 @@ func (v *SBView) apply(r rowChange, p *pending) {
 		p.port(u, o, n)
 	case sbdb.DVRPortClaimTable:
 		v.applyClaim(r, p)
+	}
+}
+
+// syncRouterBindings rebuilds RouterBindings from the rows when router
+// binding changes were applied since (the incremental path reads the
+// indexes; a full round, this sorted list).
+func (v *SBView) syncRouterBindings() {
+	if !v.rbStale {
+		return
+	}
+	v.rbStale = false
+	v.RouterBindings = v.RouterBindings[:0]
+	for _, u := range sortedKeys(v.rbRows) {
+		v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
 	}
 }
 

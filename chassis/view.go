@@ -30,12 +30,17 @@ type SBView struct {
 	macRows        map[string]sbdb.DVRMACBinding
 	rbRows         map[string]sbdb.DVRRouterBinding
 	// The claims' overlay on Port_Binding (claimview.go).
-	self           string             // this chassis' name ("" before it is known)
-	claimByPort    map[string]string  // logical_port → claim UUID
-	ownClaims      map[string]string  // logical_port → claim UUID, this chassis' own
-	raw            map[string]binding // Port_Binding UUID → chassis and up as northd wrote them (bound rows only)
-	chassisRows    map[string]string  // chassis name → Chassis UUID (nil: rebuild)
-	chassisChanged bool               // a Chassis row changed: overlayAll before the round reads
+	self           string                     // this chassis' name ("" before it is known)
+	claimByPort    map[string]string          // logical_port → claim UUID
+	ownClaims      map[string]string          // logical_port → claim UUID, this chassis' own
+	raw            map[string]binding         // Port_Binding UUID → chassis and up as northd wrote them (bound rows only)
+	chassisRows    map[string]string          // chassis name → Chassis UUID (nil: rebuild)
+	chassisChanged bool                       // a Chassis row changed: overlayAll before the round reads
+	riByRouter     map[string]map[string]bool // NB router UUID → its distributed-router-interface UUIDs
+	rbByChassis    map[string]map[string]bool // chassis name → its DVR_Router_Binding UUIDs
+	rbByDP         map[string]map[string]bool // router datapath → its DVR_Router_Binding UUIDs
+	routerDP       map[string]string          // NB router UUID → its datapath (nil: to rebuild)
+	rbStale        bool                       // RouterBindings lags rbRows
 }
 
 // ChassisByName finds a Chassis row by name.
@@ -132,8 +137,13 @@ func readSBAs(_ context.Context, c client.Client, self string) (*SBView, error) 
 		m := macs[u]
 		v.MACs[m.ChassisName] = m.MAC
 	}
+	v.rbByChassis = map[string]map[string]bool{}
+	v.rbByDP = map[string]map[string]bool{}
 	for _, u := range sortedKeys(v.rbRows) {
-		v.RouterBindings = append(v.RouterBindings, v.rbRows[u])
+		rb := v.rbRows[u]
+		v.RouterBindings = append(v.RouterBindings, rb)
+		addTo(v.rbByChassis, rb.ChassisName, rb.UUID)
+		addTo(v.rbByDP, rb.Datapath, rb.UUID)
 	}
 	return v, nil
 }

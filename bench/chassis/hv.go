@@ -61,7 +61,7 @@ func startChassis(cfg config, hv *hvtest.HV, sbEndpoint string) (*chassisProc, e
 	c.started = time.Now()
 	c.p, err = hv.Launch(c.log, cfg.dvrChassis, "--sb="+sbEndpoint, "--ovs-db="+hv.Endpoint(), "--datapath-type=netdev",
 		"--encap-ip="+localIP, "--pidfile="+filepath.Join(hv.RunDir(), "dvr-chassis.pid"), "--ovs-rundir="+hv.RunDir(),
-		"--log-level=debug", "--log-format=json", "--metrics-address="+addr, "--pprof")
+		"--log-level="+cfg.logLevel, "--log-format=json", "--metrics-address="+addr, "--pprof")
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,8 @@
 //	BENCH_QUICK=1                  smoke run: 2 routers × 2 subnets × 5 ports, 3 samples
 //	BENCH_CHASSIS_SIZES=10000,...  VM ports (multiples of 1000: 100 routers × 10 subnets × size/1000)
 //	BENCH_CHASSIS_SAMPLES=N        samples of each single change (default 20)
-//	BENCH_CHASSIS_PROFILE=DIR      keep the CPU profiles there (default: a temp dir, summarised only)
+//	BENCH_CHASSIS_PROFILE=DIR      keep the CPU profiles and dvr-chassis' log there (default: a temp dir, summarised only)
+//	BENCH_CHASSIS_LOG_LEVEL=trace  dvr-chassis' --log-level (default debug; trace says why a round was a full one)
 //	BENCH_PIDFILE, BENCH_KEEP      as for the other benchmarks (bench/internal/benchkit)
 package main
 
@@ -74,6 +75,7 @@ type config struct {
 	shapes                []shape
 	samples               int
 	profileDir            string
+	logLevel              string
 }
 
 func main() { benchkit.Main("chassis-bench", run) }
@@ -130,6 +132,10 @@ func loadConfig() (config, error) {
 		c.shapes[i].samples = c.samples
 	}
 	c.profileDir = os.Getenv("BENCH_CHASSIS_PROFILE")
+	c.logLevel = os.Getenv("BENCH_CHASSIS_LOG_LEVEL")
+	if c.logLevel == "" {
+		c.logLevel = "debug" // the report reads the debug lines (cold start timeline, flow bundles)
+	}
 	return c, nil
 }
 

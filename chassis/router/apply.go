@@ -3,12 +3,16 @@ package router
 import (
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 
 	"github.com/sirupsen/logrus"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
 )
 
 // Port is what Plumber needs to put one qr- device's outer end on br-int.
@@ -243,4 +247,105 @@ func (a *Applier) ApplyNamespaces(nss []Namespace) (Result, error) {
 		}
 	}
 	return res, errors.Join(errs...)
+}
+
+// ApplyChanges is ApplyNamespaces for namespaces whose last applied state
+// is known (old, by name): a namespace whose devices are the same but for
+// their neighbour entries gets only the entries that differ set or
+// deleted (O(the change), no listing), on trust that the kernel still
+// holds what was applied (the full reconcile, Apply, repairs drift); any
+// other goes through ApplyNamespaces.
+func (a *Applier) ApplyChanges(old map[string]Namespace, nss []Namespace) (Result, error) {
+	var res Result
+	var rest []Namespace
+	var errs []error
+	for _, ns := range nss {
+		o, ok := old[ns.Name]
+		if !ok || !sameButNeighbours(o, ns) {
+			rest = append(rest, ns)
+			continue
+		}
+		if err := a.applyNeighbourChanges(o, ns, &res); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", ns.Name, err))
+		}
+	}
+	r2, err := a.ApplyNamespaces(rest)
+	res.Changes = append(res.Changes, r2.Changes...)
+	return res, errors.Join(append(errs, err)...)
+}
+
+// sameButNeighbours: a and b differ at most in their devices' neighbours.
+func sameButNeighbours(a, b Namespace) bool {
+	if a.Name != b.Name || a.Router != b.Router || len(a.Devices) != len(b.Devices) || !reflect.DeepEqual(a.Sysctls, b.Sysctls) {
+		return false
+	}
+	for i := range a.Devices {
+		x, y := a.Devices[i], b.Devices[i]
+		x.Neighbours, y.Neighbours = nil, nil
+		if !reflect.DeepEqual(x, y) {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Applier) applyNeighbourChanges(o, ns Namespace, res *Result) error {
+	var h *netlink.Handle
+	var errs []error
+	for i, d := range ns.Devices {
+		was := map[netip.Addr]string{}
+		for _, n := range o.Devices[i].Neighbours {
+			was[n.IP] = n.MAC
+		}
+		want := map[netip.Addr]bool{}
+		var set, del []Neighbour
+		for _, n := range d.Neighbours {
+			want[n.IP] = true
+			if was[n.IP] != n.MAC {
+				set = append(set, n)
+			}
+		}
+		for _, n := range o.Devices[i].Neighbours {
+			if !want[n.IP] {
+				del = append(del, n)
+			}
+		}
+		if len(set)+len(del) == 0 {
+			continue
+		}
+		if h == nil {
+			var nsh netns.NsHandle
+			var err error
+			if h, nsh, err = openNamespace(ns.Name); err != nil {
+				return err
+			}
+			defer nsh.Close()
+			defer h.Close()
+		}
+		l, err := h.LinkByName(d.Name)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", d.Name, err))
+			continue
+		}
+		idx := l.Attrs().Index
+		for _, n := range del {
+			e := &netlink.Neigh{LinkIndex: idx, Family: netlink.FAMILY_V4, IP: net.IP(n.IP.AsSlice())}
+			if err := h.NeighDel(e); err != nil && !errors.Is(err, unix.ENOENT) {
+				errs = append(errs, err)
+				continue
+			}
+			res.add("%s: %s neigh del %s", ns.Name, d.Name, n.IP)
+		}
+		for _, n := range set {
+			mac, _ := net.ParseMAC(n.MAC)
+			e := &netlink.Neigh{LinkIndex: idx, Family: netlink.FAMILY_V4, State: unix.NUD_PERMANENT,
+				IP: net.IP(n.IP.AsSlice()), HardwareAddr: mac}
+			if err := h.NeighSet(e); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			res.add("%s: %s neigh replace %s lladdr %s", ns.Name, d.Name, n.IP, n.MAC)
+		}
+	}
+	return errors.Join(errs...)
 }
