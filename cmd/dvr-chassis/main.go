@@ -64,6 +64,7 @@ func app() *cli.App {
 			&cli.BoolFlag{Name: "incremental", Value: true, Hidden: true, Usage: "false: every round recomputes everything"},
 			&cli.BoolFlag{Name: "check-incremental", Hidden: true, Usage: "compare every incremental round with a full recompute; log an error on a difference"},
 			&cli.StringFlag{Name: "metrics-address", Usage: "serve Prometheus metrics on this address (e.g. 127.0.0.1:9477)"},
+			&cli.IntFlag{Name: "gc-percent", Value: 25, Usage: "Go GC target percentage: lower keeps RSS closer to the live heap for some CPU (the GOGC environment variable wins when set)"},
 			&cli.BoolFlag{Name: "pprof", Usage: "also serve Go's profiler on the metrics address, under /debug/pprof/ (debugging)"},
 		),
 		Action: run,
@@ -106,6 +107,7 @@ func run(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	daemon.GCPercent(c.Int("gc-percent"))
 	if t := c.String("encap-type"); t != "vxlan" {
 		return fmt.Errorf("--encap-type must be vxlan (the only type dvr-chassis tunnels over), not %q", t)
 	}

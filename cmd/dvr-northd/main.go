@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -72,11 +71,7 @@ func run(c *cli.Context) (err error) {
 		}()
 	}
 	hup.Serve(log, logFile)
-	if os.Getenv("GOGC") == "" {
-		// A long-lived daemon whose heap is mostly its caches: the default
-		// (100) lets RSS reach twice the live heap.
-		debug.SetGCPercent(c.Int("gc-percent"))
-	}
+	daemon.GCPercent(c.Int("gc-percent"))
 	if m := c.String("dvr-base-mac"); m != "" {
 		if _, err := addr.ParseMAC(m); err != nil {
 			return fmt.Errorf("--dvr-base-mac: %w", err)
