@@ -135,15 +135,25 @@ func (a *as) register(ip string) {
 }
 
 // sbDump is every row of the SB except SB_Global's nb_cfg bookkeeping,
-// with its _version: any write to a row shows.
+// with its _version: any write to a row shows. A Connection row is shown
+// by the columns a client can write instead: ovsdb-server itself rewrites
+// its status and is_connected as sessions come and go.
 func (w *world) sbDump() string {
 	w.t.Helper()
 	var lines []string
 	for _, table := range []string{"Chassis", "Encap", "Chassis_Private", "Port_Binding", "DVR_Port_Claim", "Datapath_Binding",
-		"DVR_MAC_Binding", "DVR_Router_Binding", "RBAC_Role", "RBAC_Permission", "Connection", "SB_Global"} {
+		"DVR_MAC_Binding", "DVR_Router_Binding", "RBAC_Role", "RBAC_Permission", "SB_Global"} {
 		for _, r := range ovsdbtest.SelectRows(w.t, w.sb.Endpoint(), "OVN_Southbound", table, "_uuid", "_version") {
 			lines = append(lines, fmt.Sprintf("%s %v %v", table, ovsdbtest.Atoms(r["_uuid"]), ovsdbtest.Atoms(r["_version"])))
 		}
+	}
+	cols := []string{"_uuid", "target", "role", "read_only", "max_backoff", "inactivity_probe", "other_config", "external_ids"}
+	for _, r := range ovsdbtest.SelectRows(w.t, w.sb.Endpoint(), "OVN_Southbound", "Connection", cols...) {
+		l := "Connection"
+		for _, c := range cols {
+			l += fmt.Sprintf(" %s=%v", c, r[c])
+		}
+		lines = append(lines, l)
 	}
 	return strings.Join(lines, "\n")
 }
