@@ -109,7 +109,10 @@ if [ -f "$J" ]; then
                 ;;
             dir)
                 case "$(basename "$what")" in hvt[0-9]*-*) ;; *) continue ;; esac
-                [ -d "$what" ] && rm -rf "$what"
+                if [ -d "$what" ]; then
+                    say "removing the directory $what dvr-sandbox left"
+                    rm -rf "$what"
+                fi
                 ;;
         esac
     done <"$J"

@@ -156,11 +156,20 @@ func TestDemoDownAfterDeadSandbox(t *testing.T) {
 			if !runs(reused.Process.Pid) {
 				t.Errorf("demo-down killed pid %d, noted with another start time", reused.Process.Pid)
 			}
-			if _, err := os.Stat("/run/netns/" + decoyNS); err != nil {
-				t.Errorf("demo-down removed the namespace %s it did not make: %v", decoyNS, err)
-			}
-			if _, err := os.Stat(decoyDir); err != nil {
-				t.Errorf("demo-down removed the directory %s it did not make: %v", decoyDir, err)
+			// The decoys carry the dead sandbox's pid in hvtest's name
+			// format, so hvtest's own sweep in a test package running at
+			// the same time (go test ./...) may remove them as stale: a
+			// decoy that is gone counts against demo-down only when its
+			// output, which names everything it removes, names it.
+			for _, d := range []struct{ what, path, name string }{
+				{"namespace", "/run/netns/" + decoyNS, decoyNS}, {"directory", decoyDir, decoyDir}} {
+				if _, err := os.Stat(d.path); err != nil {
+					if strings.Contains(string(out), d.name) {
+						t.Errorf("demo-down removed the %s %s it did not make", d.what, d.name)
+					} else {
+						t.Logf("the decoy %s %s is gone, not by demo-down (a concurrent hvtest sweep)", d.what, d.name)
+					}
+				}
 			}
 			_ = exec.Command("ip", "netns", "del", decoyNS).Run()
 			os.RemoveAll(decoyDir)
