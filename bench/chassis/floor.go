@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"regexp"
 	"runtime"
 	"strings"
 	"time"
@@ -51,7 +50,7 @@ func runFloor(ctx context.Context, st *stage, hv, fhv *hvtest.HV) (floorResult, 
 		if err != nil {
 			return f, fmt.Errorf("%v: %s", err, out)
 		}
-		es, err := flows.ParseDump(dropLogLines(out))
+		es, err := flows.ParseDump(benchkit.DropOVSLog(out))
 		if err != nil {
 			return f, err
 		}
@@ -258,20 +257,4 @@ func floorNetlink(fhv *hvtest.HV, st *stage) ([]string, func(), error) {
 			h.Close()
 		}
 	}, r.err
-}
-
-// ovsLogLine is a line of OVS's log format (time|seq|module|level|text).
-var ovsLogLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[^|]*\|\d+\|[^|]*\|(EMER|ERR|WARN|INFO|DBG)\|`)
-
-// dropLogLines removes the log lines ovs-ofctl writes to stderr (hv.Ofctl
-// combines both streams; under load it warns "Unreasonably long ... poll
-// interval") from a dump.
-func dropLogLines(out string) string {
-	var keep []string
-	for _, l := range strings.Split(out, "\n") {
-		if !ovsLogLine.MatchString(l) {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
 }

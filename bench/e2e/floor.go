@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
@@ -32,7 +31,7 @@ func dumpFlows(h *hypervisors) ([]hvFlows, error) {
 			if err != nil {
 				return fmt.Errorf("%v: %s", err, o)
 			}
-			es, err := flows.ParseDump(withoutLogLines(o))
+			es, err := flows.ParseDump(benchkit.DropOVSLog(o))
 			if err != nil {
 				return err
 			}
@@ -45,19 +44,6 @@ func dumpFlows(h *hypervisors) ([]hvFlows, error) {
 		return nil
 	})
 	return out, err
-}
-
-// withoutLogLines drops the log lines an OVS tool adds to its output on a
-// loaded machine ("2026-...|timeval|WARN|Unreasonably long ... poll
-// interval"): hvtest returns stdout and stderr together.
-func withoutLogLines(out string) string {
-	var keep []string
-	for _, l := range strings.Split(out, "\n") {
-		if !strings.Contains(l, "|WARN|") && !strings.Contains(l, "|ERR|") && !strings.Contains(l, "|INFO|") {
-			keep = append(keep, l)
-		}
-	}
-	return strings.Join(keep, "\n")
 }
 
 // floorColumn is the work with no control plane: the NB rows written by a

@@ -86,7 +86,7 @@ func flowCounts(hv *hvtest.HV) (map[string]int, error) {
 		return nil, fmt.Errorf("%v: %s", err, out)
 	}
 	m := map[string]int{}
-	for _, br := range strings.Split(strings.TrimSpace(withoutLogLines(out)), "\n") {
+	for _, br := range strings.Split(strings.TrimSpace(benchkit.DropOVSLog(out)), "\n") {
 		if br == hvtest.PhysBridge || br == "" {
 			continue
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -46,6 +47,22 @@ func AddRef(table, rowUUID, column string, ref ovsdb.UUID) ovsdb.Operation {
 // and up (schema/README.md).
 func Claim(port, chassis string, up bool) ovsdb.Operation {
 	return Insert("DVR_Port_Claim", "", ovsdb.Row{"logical_port": port, "chassis_name": chassis, "up": up})
+}
+
+// ovsLogLine is a line of OVS's log format (time|seq|module|level|text).
+var ovsLogLine = regexp.MustCompile(`^\d{4}-\d\d-\d\dT[^|]*\|\d+\|[^|]*\|(EMER|ERR|WARN|INFO|DBG)\|`)
+
+// DropOVSLog removes the log lines an OVS tool writes among its output
+// on a loaded machine ("Unreasonably long ... poll interval"): hvtest
+// returns stdout and stderr together.
+func DropOVSLog(out string) string {
+	var keep []string
+	for _, l := range strings.Split(out, "\n") {
+		if !ovsLogLine.MatchString(l) {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // Update sets row's columns in the row rowUUID.
