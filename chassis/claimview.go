@@ -153,12 +153,14 @@ func (v *SBView) applyClaim(r rowChange, p *pending) {
 }
 
 // indexClaims builds the claim index of a listed view.
-func (v *SBView) indexClaims(claims []sbdb.DVRPortClaim) {
-	v.Claims = make(map[string]sbdb.DVRPortClaim, len(claims))
+func (v *SBView) indexClaims(claims map[string]sbdb.DVRPortClaim) {
+	if claims == nil {
+		claims = map[string]sbdb.DVRPortClaim{}
+	}
+	v.Claims = claims
 	v.claimByPort = make(map[string]string, len(claims))
 	v.ownClaims = map[string]string{}
 	for _, c := range claims {
-		v.Claims[c.UUID] = c
 		v.claimByPort[c.LogicalPort] = c.UUID
 		if v.self != "" && c.ChassisName == v.self {
 			v.ownClaims[c.LogicalPort] = c.UUID

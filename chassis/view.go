@@ -126,11 +126,7 @@ func readSBAs(_ context.Context, c client.Client, self string) (*SBView, error) 
 		break // maxRows 1
 	}
 	v.indexPorts()
-	cl := make([]sbdb.DVRPortClaim, 0, len(claims))
-	for _, u := range sortedKeys(claims) {
-		cl = append(cl, claims[u])
-	}
-	v.indexClaims(cl)
+	v.indexClaims(claims)
 	v.overlayAll(nil)
 	v.macRows, v.MACs = macs, map[string]string{}
 	for _, u := range sortedKeys(macs) {
