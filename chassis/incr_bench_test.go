@@ -81,7 +81,7 @@ func fullPure(v *SBView, ifaces []LocalIface) (Local, flows.Result, router.State
 // now (apply the row change to the view, the claim plan and the checks,
 // the port's network's flows, its router's state). Neither includes
 // ofctrl (chassis/ofctrl's SyncOneChange and SyncScopesOneChange) nor the
-// SB List the full round did (readSB, ~110 ms at 20k).
+// SB List the full round did (readSBAs, ~110 ms at 20k).
 //
 //	go test ./chassis -run '^$' -bench RoundPure -benchmem
 func BenchmarkRoundPure(b *testing.B) {

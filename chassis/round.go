@@ -8,6 +8,8 @@ import (
 	"github.com/ovn-org/libovsdb/client"
 	"github.com/ovn-org/libovsdb/ovsdb"
 	"github.com/sirupsen/logrus"
+
+	"github.com/dvr-ovn/dvr/internal/sbdb"
 )
 
 // round reads both caches, decides, and applies the difference: the local
@@ -174,12 +176,18 @@ func (c *Chassis) register(ctx context.Context, sbc client.Client, reg RegPlan, 
 	}
 	c.registered = true
 	return settle(ctx, func() (bool, error) {
-		sv, err := readSB(ctx, sbc)
+		// Only the Chassis table: listing the whole SB view per poll
+		// costs tens of ms at 20,000 ports.
+		chs, err := tableOf[sbdb.Chassis](sbc, sbdb.ChassisTable)
 		if err != nil {
 			return false, err
 		}
-		_, ok := sv.ChassisByName(id.Name)
-		return ok, nil
+		for _, ch := range chs {
+			if ch.Name == id.Name {
+				return true, nil
+			}
+		}
+		return false, nil
 	})
 }
 
@@ -194,7 +202,7 @@ func (c *Chassis) shows(ctx context.Context, sbc client.Client, id Identity, sta
 	}
 	for _, u := range claims.Claim {
 		// Bound to anyone: ours, or another chassis won the race (the
-		// claim's where clause then matched nothing).
+		// [logical_port] index refused our claim's insert).
 		if pb, ok := sv.Ports[u]; ok && pb.Chassis == nil {
 			return false, nil
 		}

@@ -81,8 +81,6 @@ func (v *LocalView) BridgeByName(name string) (vswitchd.Bridge, bool) {
 	return vswitchd.Bridge{}, false
 }
 
-func readSB(ctx context.Context, c client.Client) (*SBView, error) { return readSBAs(ctx, c, "") }
-
 // readSBAs lists the SB view of the chassis named self ("" when not known
 // yet) from the monitor's cache. Its rows share their maps, slices and
 // strings with the cache's (tableOf), so the view costs its structs and
